@@ -1,0 +1,251 @@
+/*
+ * lode.h - the public interface of liblode, an offline full-text search engine.
+ *
+ * This header is the whole contract. Conventions that hold for every function:
+ *
+ *  - Functions that can fail return 0 (LODE_OK) or a negative LODE_E... code.
+ *    The codes are never renumbered. lode_strerror() names a code.
+ *  - Details of a failure (which file, which section, which column) are
+ *    written into a caller-owned lode_error when the caller passes one; pass
+ *    NULL to ignore them. The library keeps no global mutable state and never
+ *    prints.
+ *  - Constructors put their result first (`lode_x **out`); what comes back
+ *    through `out` belongs to the caller and has a free function; every free
+ *    function accepts NULL. Pointers returned directly are borrowed: their
+ *    comment says how long they stay valid.
+ *  - Options structs start with `unsigned int version` and only grow at the
+ *    end; initialise them with the matching LODE_..._OPTIONS_INIT macro.
+ *    Passing NULL for options means the defaults.
+ *  - Thread safety: a lode_index may be searched from many threads at once.
+ *    A lode_writer, and a lode_results, belong to one thread at a time.
+ */
+#ifndef LODE_H
+#define LODE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(LODE_BUILDING_LIBRARY) && defined(__GNUC__)
+#define LODE_EXPORT __attribute__((visibility("default")))
+#else
+#define LODE_EXPORT
+#endif
+
+#define LODE_VERSION_MAJOR 0
+#define LODE_VERSION_MINOR 1
+#define LODE_VERSION_PATCH 0
+#define LODE_VERSION_STRING "0.1.0"
+
+/* The version of the library linked at run time, as "MAJOR.MINOR.PATCH".
+ * Static string. */
+LODE_EXPORT const char *lode_version(void);
+
+/* Error codes. Never renumbered; new codes only ever get new numbers. */
+enum {
+    LODE_OK = 0,
+    LODE_ENOMEM = -1,    /* an allocation failed */
+    LODE_EIO = -2,       /* the operating system refused a read or write */
+    LODE_ENOTFOUND = -3, /* no such index, file or document */
+    LODE_ECORRUPT = -4,  /* index bytes fail a checksum or a structural check */
+    LODE_EVERSION = -5,  /* index written by an incompatible format version */
+    LODE_ESYNTAX = -6,   /* query syntax error (strict mode) */
+    LODE_ELOCKED = -7,   /* another writer holds the index lock */
+    LODE_ELIMIT = -8,    /* a documented limit was exceeded */
+    LODE_EINVAL = -9,    /* an argument is invalid */
+    LODE_ITEROVER = -10  /* no more items (not a failure) */
+};
+
+/* A static, human-readable name for an error code. */
+LODE_EXPORT const char *lode_strerror(int code);
+
+/* Details of a failure, filled by any function given a non-NULL pointer.
+ * `message` names what failed, e.g. "corpus.lode/seg-000001.lseg: section
+ * LEXICON: checksum mismatch"; for syntax errors `column` is the 1-based
+ * column (in bytes) of the query where the problem is, else 0. */
+typedef struct lode_error {
+    int code;
+    unsigned int column;
+    char message[512];
+} lode_error;
+
+/* ------------------------------------------------------------------------ */
+/* Writing an index                                                          */
+/* ------------------------------------------------------------------------ */
+
+typedef struct lode_writer lode_writer;
+
+/* What happened to one input, reported through the event callback. */
+typedef enum lode_event_kind {
+    LODE_EVENT_INDEXED = 0,        /* a text file was indexed */
+    LODE_EVENT_SKIPPED_BINARY = 1, /* a NUL byte early in the file (like grep) */
+    LODE_EVENT_SKIPPED_ERROR = 2,  /* unreadable, vanished, symlink loop... */
+    LODE_EVENT_SKIPPED_LIMIT = 3,  /* larger than the document size limit */
+    LODE_EVENT_SEGMENT_FLUSHED = 4 /* the memory budget filled; a segment was written */
+} lode_event_kind;
+
+typedef struct lode_event {
+    lode_event_kind kind;
+    const char *path;    /* borrowed, valid during the callback */
+    const char *message; /* borrowed, valid during the callback; why it was skipped */
+    uint64_t bytes;      /* size of the input in bytes, when known */
+} lode_event;
+
+typedef void (*lode_event_fn)(void *ctx, const lode_event *event);
+
+typedef struct lode_writer_options {
+    unsigned int version;
+    /* Snowball stemmer language ("english", "french", ...) or "none".
+     * NULL means "english". Stored in the index: queries use the same. */
+    const char *stemmer;
+    /* Bytes of memory the in-memory inversion may use before it writes a
+     * segment to disk. 0 means the default, LODE_DEFAULT_MEMORY_BUDGET. */
+    size_t memory_budget;
+    /* Called for every input file with what happened to it. May be NULL. */
+    lode_event_fn on_event;
+    void *event_ctx;
+} lode_writer_options;
+
+#define LODE_WRITER_OPTIONS_VERSION 1
+#define LODE_WRITER_OPTIONS_INIT {LODE_WRITER_OPTIONS_VERSION, NULL, 0, NULL, NULL}
+#define LODE_DEFAULT_MEMORY_BUDGET ((size_t)256 << 20)
+
+/* Start building a new generation of the index at `path` (a directory,
+ * created if missing). The lock file keeps other writers out until
+ * lode_writer_free(). Nothing visible changes until lode_writer_commit().
+ * Errors: LODE_ELOCKED, LODE_EIO, LODE_EINVAL (unknown stemmer), LODE_ENOMEM. */
+LODE_EXPORT int lode_writer_open(lode_writer **out, const char *path,
+                                 const lode_writer_options *opts, lode_error *err);
+
+/* Add a file or, recursively, a folder: hidden folders .git/.hg/.svn and any
+ * lode index are not entered, symlinks to folders already on the path are not
+ * followed, binary files are skipped. Problems with single files are reported
+ * through the event callback and do not fail the call; the return value is an
+ * error only when nothing can continue (LODE_ENOMEM, LODE_EIO writing a
+ * segment) or when `path` itself cannot be read (LODE_ENOTFOUND, LODE_EIO). */
+LODE_EXPORT int lode_writer_add_path(lode_writer *w, const char *path, lode_error *err);
+
+/* Add one document from memory. `path` names it in answers; `mtime` is in
+ * seconds since the epoch. The bytes are copied. Binary data (a NUL byte in
+ * the first 8 KiB) is refused with LODE_EINVAL. */
+LODE_EXPORT int lode_writer_add_document(lode_writer *w, const char *path, const void *data,
+                                         size_t size, int64_t mtime, lode_error *err);
+
+/* Counters of what the writer has seen so far. */
+typedef struct lode_writer_stats {
+    uint64_t files_indexed;
+    uint64_t files_skipped_binary;
+    uint64_t files_skipped_error;
+    uint64_t files_skipped_limit;
+    uint64_t bytes_indexed;
+    uint64_t tokens_indexed;
+    uint64_t segments_written;
+} lode_writer_stats;
+
+LODE_EXPORT void lode_writer_get_stats(const lode_writer *w, lode_writer_stats *out);
+
+/* Write what remains in memory as a segment, fsync, and atomically replace
+ * the MANIFEST: the index now holds exactly the documents added to this
+ * writer. A crash before the rename leaves the previous index intact. The
+ * writer cannot be used after a commit except to be freed. */
+LODE_EXPORT int lode_writer_commit(lode_writer *w, lode_error *err);
+
+/* Release the writer and its lock. Without a commit, segments written so far
+ * are deleted and the index is as it was. */
+LODE_EXPORT void lode_writer_free(lode_writer *w);
+
+/* ------------------------------------------------------------------------ */
+/* Opening and searching an index                                            */
+/* ------------------------------------------------------------------------ */
+
+typedef struct lode_index lode_index;
+
+/* Open an index directory (NAME.lode/ with its MANIFEST) or a single segment
+ * file. Segments are mapped read-only; nothing is read in full. Errors:
+ * LODE_ENOTFOUND, LODE_EIO, LODE_ECORRUPT, LODE_EVERSION, LODE_ENOMEM. */
+LODE_EXPORT int lode_index_open(lode_index **out, const char *path, lode_error *err);
+
+LODE_EXPORT void lode_index_close(lode_index *ix);
+
+typedef struct lode_index_info {
+    uint64_t documents;
+    uint64_t passages;
+    uint64_t tokens;
+    uint32_t segments;
+    uint64_t generation;
+    const char *stemmer; /* borrowed, valid until lode_index_close() */
+} lode_index_info;
+
+LODE_EXPORT void lode_index_get_info(const lode_index *ix, lode_index_info *out);
+
+/* Read and check every checksum and structure of every segment. Returns
+ * LODE_ECORRUPT with the file and section named in `err` on the first
+ * problem. Reads the whole index. */
+LODE_EXPORT int lode_index_check(lode_index *ix, lode_error *err);
+
+typedef struct lode_search_options {
+    unsigned int version;
+    size_t limit;        /* documents to return; 0 means 10 */
+    unsigned int flags;  /* LODE_SEARCH_... */
+    size_t passages;     /* best passages per document; 0 means 1 */
+} lode_search_options;
+
+/* Every word of the query must occur in a document (default: any word; more
+ * matching words rank higher). */
+#define LODE_SEARCH_ALL_WORDS 0x1u
+
+#define LODE_SEARCH_OPTIONS_VERSION 1
+#define LODE_SEARCH_OPTIONS_INIT {LODE_SEARCH_OPTIONS_VERSION, 10, 0, 1}
+
+typedef struct lode_results lode_results;
+
+/* Rank documents for `query` with BM25 (statistics over the whole index) and
+ * choose the best passages of the top documents. Finding nothing is not an
+ * error: the results are empty. Errors: LODE_EINVAL (empty query),
+ * LODE_ECORRUPT, LODE_ENOMEM, LODE_ELIMIT (query too long). */
+LODE_EXPORT int lode_search(lode_results **out, lode_index *ix, const char *query,
+                            const lode_search_options *opts, lode_error *err);
+
+/* Number of documents in the results. */
+LODE_EXPORT size_t lode_results_count(const lode_results *r);
+
+/* A byte range [start, end) of a passage's text that matched the query. */
+typedef struct lode_span {
+    uint32_t start;
+    uint32_t end;
+} lode_span;
+
+/* A passage of a hit. Every pointer is borrowed and valid until
+ * lode_results_free(). `text` holds the original bytes of the file (not
+ * NUL-terminated, not necessarily valid UTF-8). */
+typedef struct lode_passage {
+    uint64_t offset;       /* byte offset of the passage in the file */
+    uint32_t line;         /* 1-based line number of its first byte */
+    const char *text;
+    size_t length;
+    const lode_span *spans; /* highlights, relative to `text`, ascending */
+    size_t span_count;
+} lode_passage;
+
+typedef struct lode_hit {
+    const char *path;  /* as given to the writer; borrowed */
+    const char *title; /* first non-empty line, trimmed; borrowed */
+    double score;
+    uint64_t size;     /* bytes */
+    const lode_passage *passages; /* best first */
+    size_t passage_count;
+} lode_hit;
+
+/* Fill `out` with hit `i` (0 = best). LODE_EINVAL if i is out of range. */
+LODE_EXPORT int lode_results_get(const lode_results *r, size_t i, lode_hit *out);
+
+LODE_EXPORT void lode_results_free(lode_results *r);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* LODE_H */

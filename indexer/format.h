@@ -1,0 +1,64 @@
+/*
+ * format.h - the on-disk constants of a lode index, in one place.
+ * docs/FORMAT.md is the authority; this header mirrors it. Every multi-byte
+ * integer is little-endian; nothing is written by copying a struct.
+ */
+#ifndef LODE_FORMAT_H
+#define LODE_FORMAT_H
+
+/* Segment file ---------------------------------------------------------- */
+
+#define SEG_MAGIC "LODESEG1"
+#define SEG_MAGIC_LEN 8
+/* Bumped for any change a version-1 reader could misread. Readers refuse
+ * other versions with LODE_EVERSION. */
+#define SEG_FORMAT_VERSION 1
+
+/* header: magic[8] u32 version u32 header_len u64 file_len u32 page_size
+ * u32 section_count, then section_count entries, then u32 crc32 of all
+ * preceding header bytes. */
+#define SEG_HEADER_FIXED 32
+#define SEG_SECTION_ENTRY 32 /* u32 id, u32 flags(0), u64 offset, u64 length, u32 crc32, u32 zero */
+#define SEG_PAGE_SIZE 4096   /* page checksums: one CRC-32 per 4 KiB of the file */
+#define SEG_ALIGN 8          /* sections start at multiples of 8 */
+
+/* Section ids, in file order. A reader needs all of them; ids above
+ * SEC_COUNT would be optional sections of a later minor version. */
+enum {
+    SEC_META = 1,
+    SEC_DOCS = 2,
+    SEC_DOCINFO = 3,
+    SEC_TEXTIDX = 4,
+    SEC_TEXT = 5,
+    SEC_POSTINGS = 6,
+    SEC_LEXICON = 7,
+    SEC_LEXIDX = 8,
+    SEC_PAGECRC = 9,
+    SEC_COUNT = 9
+};
+
+/* DOCS: one fixed record per document. */
+#define DOC_RECORD_SIZE 48
+/* u64 text_offset, u64 size, i64 mtime, u64 content_hash, u64 info_offset,
+ * u32 token_count, u32 title_token_count */
+
+/* Stored text is cut into blocks of this many uncompressed bytes, each
+ * compressed alone: a snippet inflates one or two small blocks, not a file. */
+#define TEXT_BLOCK_SIZE 16384
+#define TEXTIDX_ENTRY 12 /* u64 offset in TEXT, u32 compressed length */
+
+/* Postings are coded in blocks of this many documents. */
+#define POSTINGS_BLOCK 128
+#define SKIP_ENTRY 24 /* u32 last_doc, doc_end, pos_end, max_tf, max_title_tf, min_len */
+
+/* Terms per front-coded lexicon block. */
+#define LEXICON_BLOCK 16
+
+/* MANIFEST -------------------------------------------------------------- */
+
+#define MANIFEST_MAGIC "LODEMAN1"
+#define MANIFEST_FORMAT_VERSION 1
+#define MANIFEST_NAME "MANIFEST"
+#define LOCK_NAME "LOCK"
+
+#endif /* LODE_FORMAT_H */

@@ -1,0 +1,281 @@
+/*
+ * segment.h - the private interface of the index format: in-memory
+ * inversion (invert.c), the segment writer (segment_write.c), the segment
+ * reader (segment_read.c), postings cursors (postings.c) and the MANIFEST
+ * (manifest.c). The searcher reads segments only through this header.
+ */
+#ifndef LODE_SEGMENT_H
+#define LODE_SEGMENT_H
+
+#include <stdatomic.h>
+
+#include "format.h"
+#include "indexer.h"
+
+/* ------------------------------------------------------------------------ */
+/* Interface to invert.c: documents to in-memory postings                    */
+/* ------------------------------------------------------------------------ */
+
+/* One distinct term of the buffer. Its postings accumulate in `stream` as
+ * varints, per document: doc-id gap, tf, title tf, then tf position gaps. */
+typedef struct mem_term {
+    uint64_t hash;
+    uint32_t term_off;   /* into inverter.terms */
+    uint32_t term_len;
+    uint32_t df;
+    uint32_t last_doc;
+    uint64_t cf;
+    uint8_t *stream;     /* owned */
+    uint32_t stream_len;
+    uint32_t stream_cap;
+} mem_term;
+
+/* One document's place in the buffer. */
+typedef struct mem_doc {
+    uint64_t text_offset; /* in the segment's stored-text stream */
+    uint64_t size;
+    int64_t mtime;
+    uint64_t content_hash;
+    uint64_t info_offset; /* in inverter.docinfo */
+    uint32_t token_count;
+    uint32_t title_token_count;
+} mem_doc;
+
+typedef struct inverter {
+    mem_term *terms_v;   /* owned array, terms_n used */
+    uint32_t terms_n, terms_cap;
+    uint32_t *table;     /* open addressing: index+1 into terms_v, 0 = empty */
+    uint32_t table_cap;  /* power of two */
+    lode_buf terms;      /* term bytes */
+    mem_doc *docs;       /* owned, docs_n used */
+    uint32_t docs_n, docs_cap;
+    lode_buf docinfo;    /* DOCINFO section, built as documents arrive */
+    lode_buf text_pending; /* stored text not yet compressed (< TEXT_BLOCK_SIZE) */
+    lode_buf text;       /* compressed stored-text blocks (TEXT section) */
+    lode_buf textidx;    /* TEXTIDX section */
+    uint64_t text_bytes; /* uncompressed bytes of stored text */
+    uint64_t passages;
+    uint64_t tokens;
+    uint64_t title_tokens;
+    size_t stream_bytes; /* capacity of all term streams, for the budget */
+    /* scratch for one document, reused */
+    uint64_t *occ;       /* term index << 32 | position */
+    size_t occ_n, occ_cap;
+    lode_buf scratch;
+} inverter;
+
+int inverter_init(inverter *inv);
+void inverter_reset(inverter *inv); /* empty, keep nothing */
+void inverter_free(inverter *inv);
+/* Compress the last partial block of stored text (before a segment write). */
+int inverter_finish_text(inverter *inv);
+/* Bytes of memory the buffer holds now (for the writer's budget). */
+size_t inverter_memory(const inverter *inv);
+
+/* Analyse and add one document (text is any bytes, at most
+ * LODE_MAX_DOC_BYTES). Returns 0, LODE_ENOMEM or LODE_ELIMIT. */
+int inverter_add(inverter *inv, analyzer *a, const char *path, const uint8_t *text, size_t len,
+                 int64_t mtime, lode_error *err);
+
+/* ------------------------------------------------------------------------ */
+/* Interface to segment_write.c                                              */
+/* ------------------------------------------------------------------------ */
+
+/* Write the buffer as a segment file at `path` (created new, fsynced).
+ * `stemmer` is recorded in META. Fills the header CRC for the MANIFEST. */
+int segment_write(inverter *inv, const char *path, const char *stemmer, uint32_t *header_crc,
+                  uint64_t *file_len, lode_error *err);
+
+/* ------------------------------------------------------------------------ */
+/* Interface to segment_read.c                                               */
+/* ------------------------------------------------------------------------ */
+
+typedef struct section_ref {
+    uint64_t offset;
+    uint64_t length;
+    uint32_t crc;
+} section_ref;
+
+typedef struct segment {
+    char *name;              /* for messages: index path + file name; owned */
+    const uint8_t *data;     /* the whole file */
+    size_t size;
+    int mapped;              /* data is an mmap we must unmap */
+    section_ref sec[SEC_COUNT + 1];
+    uint32_t header_crc;
+    /* one flag per page of the file: 0 unchecked, 1 checksum verified.
+     * Relaxed atomics: two threads may verify the same page; both agree. */
+    atomic_uchar *page_ok;
+    size_t page_count;
+    /* META */
+    uint32_t doc_count;
+    uint32_t term_count;
+    uint64_t passage_count;
+    uint64_t token_count;
+    uint64_t title_token_count;
+    uint64_t text_bytes;
+    uint32_t lex_blocks;
+    char stemmer[64];
+} segment;
+
+/* Open a segment from a file (mmap) or from memory the caller keeps alive.
+ * Checks the header, the section table, META and the page-checksum table. */
+int segment_open_file(segment **out, const char *path, const char *display_name, lode_error *err);
+int segment_open_memory(segment **out, const void *data, size_t size, const char *display_name,
+                        lode_error *err);
+void segment_close(segment *s);
+
+/* The bytes [off, off+len) of a section, checked: in bounds, and every page
+ * they touch matches its checksum. Sets *p to the first byte. */
+int segment_view(segment *s, int section, uint64_t off, uint64_t len, const uint8_t **p,
+                 lode_error *err);
+/* Verify every section checksum and every page (lode_index_check). */
+int segment_check_all(segment *s, lode_error *err);
+const char *section_name(int id);
+
+typedef struct doc_record {
+    uint64_t text_offset;
+    uint64_t size;
+    int64_t mtime;
+    uint64_t content_hash;
+    uint64_t info_offset;
+    uint32_t token_count;
+    uint32_t title_token_count;
+} doc_record;
+
+int segment_doc(segment *s, uint32_t doc, doc_record *out, lode_error *err);
+
+/* A document's DOCINFO: path, title and passage table. Strings point into
+ * the mapped segment (not NUL-terminated). */
+typedef struct passage_record {
+    uint32_t offset;
+    uint32_t length;
+    uint32_t line;
+    uint32_t first_token;
+} passage_record;
+
+typedef struct doc_info {
+    const char *path;
+    uint32_t path_len;
+    const char *title;
+    uint32_t title_len;
+    uint32_t passage_count;
+    const uint8_t *passages; /* encoded; decode with doc_info_passages */
+    const uint8_t *end;
+} doc_info;
+
+int segment_doc_info(segment *s, uint32_t doc, const doc_record *d, doc_info *out, lode_error *err);
+/* Decode all passages into out[0..info->passage_count). */
+int doc_info_passages(segment *s, const doc_info *info, passage_record *out, lode_error *err);
+
+/* Copy [off, off+len) of a document's stored text into `out`. */
+int segment_text(segment *s, const doc_record *d, uint64_t off, uint64_t len, lode_buf *out,
+                 lode_error *err);
+
+/* What the lexicon says about one term in one segment. */
+typedef struct term_info {
+    uint32_t df;
+    uint64_t cf;
+    uint64_t offset;     /* of its postings in POSTINGS */
+    uint64_t length;
+    uint32_t max_tf;     /* over all its documents, for score bounds */
+    uint32_t max_title_tf;
+    uint32_t min_len;    /* shortest document (tokens) holding it */
+} term_info;
+
+/* Look a term up: 0 and *found=1/0, or an error. */
+int segment_lookup(segment *s, const char *term, size_t term_len, term_info *out, int *found,
+                   lode_error *err);
+
+/* Visit every term starting with `prefix` in lexicon order. */
+typedef int (*term_visit_fn)(void *ctx, const char *term, size_t len, const term_info *ti);
+int segment_prefix_terms(segment *s, const char *prefix, size_t prefix_len, term_visit_fn fn,
+                         void *ctx, lode_error *err);
+
+/* ------------------------------------------------------------------------ */
+/* Interface to postings.c: iterating a term's postings                      */
+/* ------------------------------------------------------------------------ */
+
+#define DOC_END UINT32_MAX
+
+typedef struct postings {
+    segment *seg;
+    term_info ti;
+    uint32_t block_count;
+    const uint8_t *skip;     /* NULL when there is a single block */
+    const uint8_t *docs_area, *docs_end;
+    const uint8_t *pos_area, *pos_end;
+    uint32_t block;          /* current block */
+    uint32_t block_n;        /* documents in it */
+    uint32_t idx;            /* current document within the block */
+    uint32_t doc;            /* current document, DOC_END when exhausted */
+    uint32_t block_last;     /* last doc of the current block */
+    int decoded;             /* block arrays hold the current block */
+    int rc;                  /* sticky error */
+    uint32_t docs[POSTINGS_BLOCK];
+    uint32_t tfs[POSTINGS_BLOCK];
+    uint32_t ttfs[POSTINGS_BLOCK];
+    lode_error *err;
+} postings;
+
+/* Position the cursor on the term's first document. */
+int postings_open(postings *pc, segment *s, const term_info *ti, lode_error *err);
+/* Move to the next document / the first document >= target. Return the new
+ * current document (DOC_END at the end or on error; check pc->rc). */
+uint32_t postings_next(postings *pc);
+uint32_t postings_advance(postings *pc, uint32_t target);
+uint32_t postings_tf(postings *pc);
+uint32_t postings_title_tf(postings *pc);
+/* Score-bound data of the block that holds `target` (>= current doc):
+ * the block's last document and its maxima. Does not decode the block. */
+void postings_block_bound(postings *pc, uint32_t target, uint32_t *last_doc, uint32_t *max_tf,
+                          uint32_t *max_title_tf, uint32_t *min_len);
+/* The positions of the current document, ascending, into out (which must
+ * hold postings_tf() values). */
+int postings_positions(postings *pc, uint32_t *out);
+
+/* ------------------------------------------------------------------------ */
+/* Interface to manifest.c                                                   */
+/* ------------------------------------------------------------------------ */
+
+typedef struct manifest_segment {
+    char name[64];
+    uint32_t doc_count;
+    uint64_t file_len;
+    uint32_t header_crc;
+} manifest_segment;
+
+typedef struct manifest {
+    uint64_t generation;
+    char stemmer[64];
+    uint32_t segment_count;
+    manifest_segment *segments; /* owned */
+} manifest;
+
+/* Read dir/MANIFEST. LODE_ENOTFOUND when there is none. */
+int manifest_read(manifest *m, const char *dir, lode_error *err);
+/* Write dir/MANIFEST.tmp, fsync it, rename over MANIFEST, fsync dir. */
+int manifest_write(const manifest *m, const char *dir, lode_error *err);
+void manifest_free(manifest *m);
+
+/* fsync a directory so a rename in it is durable. */
+int fsync_dir(const char *dir, lode_error *err);
+
+
+/* ------------------------------------------------------------------------ */
+/* Interface to index.c: an opened index (all live segments)                 */
+/* ------------------------------------------------------------------------ */
+
+struct lode_index {
+    char *path;            /* owned */
+    segment **segs;        /* owned, seg_count of them */
+    uint32_t seg_count;
+    uint64_t docs;         /* global statistics over all segments */
+    uint64_t tokens;
+    uint64_t title_tokens;
+    uint64_t passages;
+    uint64_t generation;
+    char stemmer[64];
+};
+
+#endif /* LODE_SEGMENT_H */

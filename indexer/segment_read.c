@@ -1,0 +1,512 @@
+/*
+ * segment_read.c - opens a segment (an mmap of its file, or bytes in
+ * memory) and answers the lookups the searcher needs: document records,
+ * document info and passages, stored text, lexicon lookups. Postings are
+ * iterated in postings.c.
+ *
+ * Trust nothing: every read goes through segment_view(), which checks that
+ * the range lies inside its section and that every 4 KiB page it touches
+ * matches its CRC-32 (each page is verified once per opened segment). Then
+ * every decoder checks every length against the end of what it was given.
+ * A damaged file is thus reported as LODE_ECORRUPT naming the file and the
+ * section, and never yields a wrong answer.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "segment.h"
+
+static const char *const SECTION_NAMES[SEC_COUNT + 1] = {
+    "HEADER", "META", "DOCS", "DOCINFO", "TEXTIDX", "TEXT", "POSTINGS", "LEXICON", "LEXIDX", "PAGECRC"};
+
+const char *section_name(int id) {
+    return id >= 0 && id <= SEC_COUNT ? SECTION_NAMES[id] : "UNKNOWN";
+}
+
+static int corrupt(const segment *s, int sec, const char *what, lode_error *err) {
+    return lode_corrupt(err, s->name, section_name(sec), what);
+}
+
+static int parse_meta(segment *s, lode_error *err) {
+    const uint8_t *p;
+    const section_ref *m = &s->sec[SEC_META];
+    if (m->length < 57 || m->length > 57 + 255) return corrupt(s, SEC_META, "bad length", err);
+    int rc = segment_view(s, SEC_META, 0, m->length, &p, err);
+    if (rc) return rc;
+    if ((uint32_t)crc32(0, p, (uInt)m->length) != m->crc) return corrupt(s, SEC_META, "checksum mismatch", err);
+    s->doc_count = load_u32(p);
+    s->term_count = load_u32(p + 4);
+    s->passage_count = load_u64(p + 8);
+    s->token_count = load_u64(p + 16);
+    s->title_token_count = load_u64(p + 24);
+    s->text_bytes = load_u64(p + 32);
+    uint32_t text_block = load_u32(p + 40), post_block = load_u32(p + 44), lex_block = load_u32(p + 48);
+    uint8_t stem_len = p[52];
+    if (text_block != TEXT_BLOCK_SIZE || post_block != POSTINGS_BLOCK || lex_block != LEXICON_BLOCK)
+        return corrupt(s, SEC_META, "unsupported block sizes", err);
+    if (53u + stem_len != m->length || stem_len == 0 || stem_len >= sizeof s->stemmer)
+        return corrupt(s, SEC_META, "bad stemmer name", err);
+    memcpy(s->stemmer, p + 53, stem_len);
+    s->stemmer[stem_len] = '\0';
+    if (s->doc_count > LODE_MAX_DOCS_PER_SEGMENT) return corrupt(s, SEC_META, "document count out of range", err);
+    if ((uint64_t)s->doc_count * DOC_RECORD_SIZE != s->sec[SEC_DOCS].length)
+        return corrupt(s, SEC_DOCS, "length does not match the document count", err);
+    s->lex_blocks = (s->term_count + LEXICON_BLOCK - 1) / LEXICON_BLOCK;
+    if ((uint64_t)s->lex_blocks * 8 != s->sec[SEC_LEXIDX].length)
+        return corrupt(s, SEC_LEXIDX, "length does not match the term count", err);
+    uint64_t text_blocks = (s->text_bytes + TEXT_BLOCK_SIZE - 1) / TEXT_BLOCK_SIZE;
+    if (text_blocks * TEXTIDX_ENTRY != s->sec[SEC_TEXTIDX].length)
+        return corrupt(s, SEC_TEXTIDX, "length does not match the stored text size", err);
+    return 0;
+}
+
+static int parse_header(segment *s, lode_error *err) {
+    const uint8_t *h = s->data;
+    if (s->size < SEG_HEADER_FIXED || memcmp(h, SEG_MAGIC, SEG_MAGIC_LEN) != 0)
+        return lode_fail(err, LODE_ECORRUPT, "%s: not a lode segment (bad magic)", s->name);
+    uint32_t version = load_u32(h + 8);
+    if (version != SEG_FORMAT_VERSION)
+        return lode_fail(err, LODE_EVERSION, "%s: format version %u, this lode reads version %u",
+                         s->name, version, SEG_FORMAT_VERSION);
+    uint32_t header_len = load_u32(h + 12);
+    uint32_t count = load_u32(h + 28);
+    if (count < SEC_COUNT || count > 64 || header_len != SEG_HEADER_FIXED + count * SEG_SECTION_ENTRY + 4 ||
+        header_len > s->size)
+        return corrupt(s, 0, "bad header length", err);
+    if ((uint32_t)crc32(0, h, header_len - 4) != load_u32(h + header_len - 4))
+        return corrupt(s, 0, "checksum mismatch", err);
+    uint64_t file_len = load_u64(h + 16);
+    if (file_len != s->size) {
+        char what[128];
+        snprintf(what, sizeof what, "file is %zu bytes but the header says %llu (truncated?)", s->size,
+                 (unsigned long long)file_len);
+        return corrupt(s, 0, what, err);
+    }
+    if (load_u32(h + 24) != SEG_PAGE_SIZE) return corrupt(s, 0, "unsupported page size", err);
+    s->header_crc = load_u32(h + header_len - 4);
+    for (uint32_t i = 0; i < count; i++) {
+        const uint8_t *e = h + SEG_HEADER_FIXED + (size_t)i * SEG_SECTION_ENTRY;
+        uint32_t id = load_u32(e);
+        uint64_t off = load_u64(e + 8), len = load_u64(e + 16);
+        if (id == 0 || id > SEC_COUNT) continue; /* optional sections of later versions */
+        if (s->sec[id].offset) return corrupt(s, 0, "section listed twice", err);
+        if (off < header_len || off > s->size || len > s->size - off)
+            return corrupt(s, (int)id, "section outside the file", err);
+        s->sec[id].offset = off;
+        s->sec[id].length = len;
+        s->sec[id].crc = load_u32(e + 24);
+    }
+    for (int id = 1; id <= SEC_COUNT; id++)
+        if (!s->sec[id].offset) return corrupt(s, id, "section missing", err);
+    /* page checksums cover [header_len, PAGECRC offset) */
+    const section_ref *pc = &s->sec[SEC_PAGECRC];
+    uint64_t covered = pc->offset - header_len;
+    s->page_count = (size_t)((covered + SEG_PAGE_SIZE - 1) / SEG_PAGE_SIZE);
+    if ((uint64_t)s->page_count * 4 != pc->length) return corrupt(s, SEC_PAGECRC, "bad length", err);
+    if ((uint32_t)crc32(0, s->data + pc->offset, (uInt)pc->length) != pc->crc)
+        return corrupt(s, SEC_PAGECRC, "checksum mismatch", err);
+    for (int id = 1; id < SEC_PAGECRC; id++)
+        if (s->sec[id].offset + s->sec[id].length > pc->offset)
+            return corrupt(s, id, "section overlaps the page checksums", err);
+    s->page_ok = lode_calloc(s->page_count ? s->page_count : 1, sizeof *s->page_ok);
+    if (!s->page_ok) return lode_fail(err, LODE_ENOMEM, "out of memory opening %s", s->name);
+    return parse_meta(s, err);
+}
+
+static int open_common(segment **out, segment *s, lode_error *err) {
+    int rc = parse_header(s, err);
+    if (rc) {
+        segment_close(s);
+        return rc;
+    }
+    *out = s;
+    return 0;
+}
+
+static segment *segment_alloc(const char *display_name) {
+    segment *s = lode_calloc(1, sizeof *s);
+    if (!s) return NULL;
+    s->name = lode_strdup(display_name ? display_name : "(memory)");
+    if (!s->name) {
+        lode_free(s);
+        return NULL;
+    }
+    return s;
+}
+
+int segment_open_file(segment **out, const char *path, const char *display_name, lode_error *err) {
+    *out = NULL;
+    segment *s = segment_alloc(display_name ? display_name : path);
+    if (!s) return lode_fail(err, LODE_ENOMEM, "out of memory");
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        int e = errno;
+        char msg[128];
+        if (strerror_r(e, msg, sizeof msg)) snprintf(msg, sizeof msg, "error %d", e);
+        int rc = lode_fail(err, e == ENOENT ? LODE_ENOTFOUND : LODE_EIO, "%s: %s", s->name, msg);
+        segment_close(s);
+        return rc;
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        int rc = lode_fail(err, LODE_EIO, "%s: not a regular file", s->name);
+        segment_close(s);
+        return rc;
+    }
+    if (st.st_size < SEG_HEADER_FIXED) {
+        close(fd);
+        int rc = lode_fail(err, LODE_ECORRUPT, "%s: section HEADER: file is %lld bytes, too short (truncated?)",
+                           s->name, (long long)st.st_size);
+        segment_close(s);
+        return rc;
+    }
+    void *map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
+    close(fd);
+    if (map == MAP_FAILED) {
+        int rc = lode_fail(err, LODE_EIO, "%s: mmap failed", s->name);
+        segment_close(s);
+        return rc;
+    }
+    s->data = map;
+    s->size = (size_t)st.st_size;
+    s->mapped = 1;
+    return open_common(out, s, err);
+}
+
+int segment_open_memory(segment **out, const void *data, size_t size, const char *display_name,
+                        lode_error *err) {
+    *out = NULL;
+    segment *s = segment_alloc(display_name);
+    if (!s) return lode_fail(err, LODE_ENOMEM, "out of memory");
+    s->data = data;
+    s->size = size;
+    return open_common(out, s, err);
+}
+
+void segment_close(segment *s) {
+    if (!s) return;
+    if (s->mapped) munmap((void *)s->data, s->size);
+    lode_free(s->page_ok);
+    lode_free(s->name);
+    lode_free(s);
+}
+
+static int check_page(segment *s, size_t page, int sec, lode_error *err) {
+    if (atomic_load_explicit(&s->page_ok[page], memory_order_relaxed)) return 0;
+    uint64_t header_len = load_u32(s->data + 12);
+    uint64_t start = header_len + (uint64_t)page * SEG_PAGE_SIZE;
+    uint64_t end = start + SEG_PAGE_SIZE;
+    if (end > s->sec[SEC_PAGECRC].offset) end = s->sec[SEC_PAGECRC].offset;
+    uint32_t want = load_u32(s->data + s->sec[SEC_PAGECRC].offset + page * 4);
+    if ((uint32_t)crc32(0, s->data + start, (uInt)(end - start)) != want) {
+        char what[96];
+        snprintf(what, sizeof what, "checksum mismatch in page %zu (bytes %llu-%llu)", page,
+                 (unsigned long long)start, (unsigned long long)end);
+        return corrupt(s, sec, what, err);
+    }
+    atomic_store_explicit(&s->page_ok[page], 1, memory_order_relaxed);
+    return 0;
+}
+
+int segment_view(segment *s, int sec, uint64_t off, uint64_t len, const uint8_t **p, lode_error *err) {
+    const section_ref *r = &s->sec[sec];
+    if (off > r->length || len > r->length - off) return corrupt(s, sec, "reference out of bounds", err);
+    *p = s->data + r->offset + off;
+    if (len == 0 || sec == SEC_PAGECRC) return 0;
+    uint64_t header_len = load_u32(s->data + 12);
+    uint64_t first = (r->offset + off - header_len) / SEG_PAGE_SIZE;
+    uint64_t last = (r->offset + off + len - 1 - header_len) / SEG_PAGE_SIZE;
+    for (uint64_t pg = first; pg <= last; pg++) {
+        int rc = check_page(s, (size_t)pg, sec, err);
+        if (rc) return rc;
+    }
+    return 0;
+}
+
+int segment_check_all(segment *s, lode_error *err) {
+    for (int id = 1; id <= SEC_COUNT; id++) {
+        const uint8_t *p;
+        int rc = segment_view(s, id, 0, s->sec[id].length, &p, err);
+        if (rc) return rc;
+        uLong crc = crc32(0, NULL, 0);
+        uint64_t left = s->sec[id].length;
+        while (left) {
+            uInt n = left > (1u << 30) ? (1u << 30) : (uInt)left;
+            crc = crc32(crc, p, n);
+            p += n;
+            left -= n;
+        }
+        if ((uint32_t)crc != s->sec[id].crc) return corrupt(s, id, "checksum mismatch", err);
+    }
+    for (size_t pg = 0; pg < s->page_count; pg++) {
+        int rc = check_page(s, pg, 0, err);
+        if (rc) return rc;
+    }
+    return 0;
+}
+
+/* --- documents ----------------------------------------------------------- */
+
+int segment_doc(segment *s, uint32_t doc, doc_record *out, lode_error *err) {
+    const uint8_t *p;
+    if (doc >= s->doc_count) return corrupt(s, SEC_DOCS, "document id out of range", err);
+    int rc = segment_view(s, SEC_DOCS, (uint64_t)doc * DOC_RECORD_SIZE, DOC_RECORD_SIZE, &p, err);
+    if (rc) return rc;
+    out->text_offset = load_u64(p);
+    out->size = load_u64(p + 8);
+    out->mtime = (int64_t)load_u64(p + 16);
+    out->content_hash = load_u64(p + 24);
+    out->info_offset = load_u64(p + 32);
+    out->token_count = load_u32(p + 40);
+    out->title_token_count = load_u32(p + 44);
+    if (out->text_offset > s->text_bytes || out->size > s->text_bytes - out->text_offset ||
+        out->size > LODE_MAX_DOC_BYTES || out->title_token_count > out->token_count ||
+        out->info_offset >= s->sec[SEC_DOCINFO].length)
+        return corrupt(s, SEC_DOCS, "document record out of range", err);
+    return 0;
+}
+
+int segment_doc_info(segment *s, uint32_t doc, const doc_record *d, doc_info *out, lode_error *err) {
+    /* a document's info runs to the next document's, or to the section end */
+    uint64_t end = s->sec[SEC_DOCINFO].length;
+    if (doc + 1 < s->doc_count) {
+        const uint8_t *next;
+        int rc = segment_view(s, SEC_DOCS, (uint64_t)(doc + 1) * DOC_RECORD_SIZE + 32, 8, &next, err);
+        if (rc) return rc;
+        end = load_u64(next);
+    }
+    if (end <= d->info_offset || end > s->sec[SEC_DOCINFO].length)
+        return corrupt(s, SEC_DOCINFO, "document info out of order", err);
+    const uint8_t *p;
+    int rc = segment_view(s, SEC_DOCINFO, d->info_offset, end - d->info_offset, &p, err);
+    if (rc) return rc;
+    const uint8_t *q = p, *qend = p + (end - d->info_offset);
+    uint32_t path_len, title_len, npass;
+    if (varint_get32(&q, qend, &path_len) || path_len == 0 || (uint64_t)(qend - q) < path_len)
+        return corrupt(s, SEC_DOCINFO, "bad path", err);
+    out->path = (const char *)q;
+    out->path_len = path_len;
+    q += path_len;
+    if (varint_get32(&q, qend, &title_len) || title_len > TITLE_MAX_BYTES || (uint64_t)(qend - q) < title_len)
+        return corrupt(s, SEC_DOCINFO, "bad title", err);
+    out->title = (const char *)q;
+    out->title_len = title_len;
+    q += title_len;
+    if (varint_get32(&q, qend, &npass) || npass > d->size)
+        return corrupt(s, SEC_DOCINFO, "bad passage count", err);
+    out->passage_count = npass;
+    out->passages = q;
+    out->end = qend;
+    return 0;
+}
+
+int doc_info_passages(segment *s, const doc_info *info, passage_record *out, lode_error *err) {
+    const uint8_t *q = info->passages;
+    uint64_t prev_end = 0, line = 0, tok = 0;
+    for (uint32_t i = 0; i < info->passage_count; i++) {
+        uint32_t d_off, len, d_line, d_tok;
+        if (varint_get32(&q, info->end, &d_off) || varint_get32(&q, info->end, &len) ||
+            varint_get32(&q, info->end, &d_line) || varint_get32(&q, info->end, &d_tok))
+            return corrupt(s, SEC_DOCINFO, "passage table truncated", err);
+        uint64_t off = prev_end + d_off;
+        line += d_line;
+        tok += d_tok;
+        if (off + len > UINT32_MAX || line > UINT32_MAX || tok > UINT32_MAX || len == 0)
+            return corrupt(s, SEC_DOCINFO, "passage out of range", err);
+        out[i].offset = (uint32_t)off;
+        out[i].length = len;
+        out[i].line = (uint32_t)line;
+        out[i].first_token = (uint32_t)tok;
+        prev_end = off + len;
+    }
+    return 0;
+}
+
+int segment_text(segment *s, const doc_record *d, uint64_t off, uint64_t len, lode_buf *out,
+                 lode_error *err) {
+    out->len = 0;
+    if (off > d->size || len > d->size - off) return corrupt(s, SEC_TEXT, "text range out of bounds", err);
+    uint64_t pos = d->text_offset + off, stop = pos + len;
+    uint8_t *block = NULL;
+    int rc = 0;
+    if (len && !(block = lode_malloc(TEXT_BLOCK_SIZE))) return lode_fail(err, LODE_ENOMEM, "out of memory");
+    while (pos < stop) {
+        uint64_t b = pos / TEXT_BLOCK_SIZE;
+        const uint8_t *e, *z;
+        rc = segment_view(s, SEC_TEXTIDX, b * TEXTIDX_ENTRY, TEXTIDX_ENTRY, &e, err);
+        if (rc) break;
+        uint64_t zoff = load_u64(e);
+        uint32_t zlen = load_u32(e + 8);
+        rc = segment_view(s, SEC_TEXT, zoff, zlen, &z, err);
+        if (rc) break;
+        uint64_t raw = s->text_bytes - b * TEXT_BLOCK_SIZE;
+        if (raw > TEXT_BLOCK_SIZE) raw = TEXT_BLOCK_SIZE;
+        uLongf got = TEXT_BLOCK_SIZE;
+        if (uncompress(block, &got, z, zlen) != Z_OK || got != raw) {
+            rc = corrupt(s, SEC_TEXT, "compressed block does not inflate", err);
+            break;
+        }
+        uint64_t in_block = pos - b * TEXT_BLOCK_SIZE;
+        uint64_t take = raw - in_block;
+        if (take > stop - pos) take = stop - pos;
+        buf_append(out, block + in_block, (size_t)take);
+        pos += take;
+    }
+    lode_free(block);
+    if (!rc && out->rc) rc = lode_fail(err, LODE_ENOMEM, "out of memory");
+    return rc;
+}
+
+/* --- lexicon ------------------------------------------------------------- */
+
+typedef struct lex_cursor {
+    segment *s;
+    const uint8_t *p, *end;
+    uint32_t left;          /* terms left in this block */
+    int first;
+    uint8_t term[256];
+    uint32_t term_len;
+    term_info ti;
+} lex_cursor;
+
+static int lex_block_open(lex_cursor *c, segment *s, uint32_t b, lode_error *err) {
+    const uint8_t *idx;
+    int rc = segment_view(s, SEC_LEXIDX, (uint64_t)b * 8, b + 1 < s->lex_blocks ? 16 : 8, &idx, err);
+    if (rc) return rc;
+    uint64_t start = load_u64(idx);
+    uint64_t stop = b + 1 < s->lex_blocks ? load_u64(idx + 8) : s->sec[SEC_LEXICON].length;
+    if (stop < start || stop > s->sec[SEC_LEXICON].length)
+        return corrupt(s, SEC_LEXIDX, "block offsets out of order", err);
+    rc = segment_view(s, SEC_LEXICON, start, stop - start, &c->p, err);
+    if (rc) return rc;
+    c->s = s;
+    c->end = c->p + (stop - start);
+    c->left = b + 1 < s->lex_blocks ? LEXICON_BLOCK : s->term_count - b * LEXICON_BLOCK;
+    c->first = 1;
+    c->term_len = 0;
+    return 0;
+}
+
+/* Decode the next term of the block into c->term / c->ti. */
+static int lex_next(lex_cursor *c, lode_error *err) {
+    segment *s = c->s;
+    uint32_t shared = 0, suffix;
+    uint64_t offset = 0;
+    if (c->first) {
+        if (varint_get32(&c->p, c->end, &suffix)) goto bad;
+    } else {
+        if (varint_get32(&c->p, c->end, &shared) || varint_get32(&c->p, c->end, &suffix)) goto bad;
+    }
+    if (shared > c->term_len || suffix > sizeof c->term - shared || shared + suffix == 0 ||
+        (uint64_t)(c->end - c->p) < suffix)
+        goto bad;
+    uint8_t prev[256];
+    uint32_t prev_len = c->term_len;
+    memcpy(prev, c->term, prev_len);
+    memcpy(c->term + shared, c->p, suffix);
+    c->p += suffix;
+    c->term_len = shared + suffix;
+    if (!c->first) {
+        /* terms are strictly increasing: anything else is damage */
+        uint32_t n = prev_len < c->term_len ? prev_len : c->term_len;
+        int cmp = memcmp(prev, c->term, n);
+        if (cmp > 0 || (cmp == 0 && prev_len >= c->term_len)) goto bad;
+        offset = c->ti.offset + c->ti.length;
+    } else if (varint_get(&c->p, c->end, &offset)) {
+        goto bad;
+    }
+    uint64_t cf_extra;
+    term_info t;
+    if (varint_get32(&c->p, c->end, &t.df) || varint_get(&c->p, c->end, &cf_extra) ||
+        varint_get(&c->p, c->end, &t.length) || varint_get32(&c->p, c->end, &t.max_tf) ||
+        varint_get32(&c->p, c->end, &t.max_title_tf) || varint_get32(&c->p, c->end, &t.min_len))
+        goto bad;
+    t.cf = t.df + cf_extra;
+    t.offset = offset;
+    if (t.df == 0 || t.df > s->doc_count || cf_extra > UINT64_MAX - t.df || t.offset > s->sec[SEC_POSTINGS].length ||
+        t.length > s->sec[SEC_POSTINGS].length - t.offset || t.max_tf == 0 || t.max_title_tf > t.max_tf)
+        goto bad;
+    c->ti = t;
+    c->first = 0;
+    c->left--;
+    return 0;
+bad:
+    return corrupt(s, SEC_LEXICON, "malformed term entry", err);
+}
+
+static int cmp_bytes(const uint8_t *a, size_t an, const uint8_t *b, size_t bn) {
+    size_t n = an < bn ? an : bn;
+    int c = memcmp(a, b, n);
+    if (c) return c;
+    return (an > bn) - (an < bn);
+}
+
+/* The last block whose first term is <= key (or 0). */
+static int lex_find_block(segment *s, const uint8_t *key, size_t key_len, uint32_t *block, lode_error *err) {
+    uint32_t lo = 0, hi = s->lex_blocks; /* answer in [lo, hi) */
+    while (hi - lo > 1) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        lex_cursor c;
+        int rc = lex_block_open(&c, s, mid, err);
+        if (!rc) rc = lex_next(&c, err);
+        if (rc) return rc;
+        if (cmp_bytes(c.term, c.term_len, key, key_len) <= 0)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    *block = lo;
+    return 0;
+}
+
+int segment_lookup(segment *s, const char *term, size_t term_len, term_info *out, int *found,
+                   lode_error *err) {
+    *found = 0;
+    if (s->term_count == 0 || term_len == 0 || term_len > 255) return 0;
+    uint32_t b;
+    int rc = lex_find_block(s, (const uint8_t *)term, term_len, &b, err);
+    if (rc) return rc;
+    lex_cursor c;
+    rc = lex_block_open(&c, s, b, err);
+    while (!rc && c.left) {
+        rc = lex_next(&c, err);
+        if (rc) break;
+        int cmp = cmp_bytes(c.term, c.term_len, (const uint8_t *)term, term_len);
+        if (cmp == 0) {
+            *out = c.ti;
+            *found = 1;
+            break;
+        }
+        if (cmp > 0) break;
+    }
+    return rc;
+}
+
+int segment_prefix_terms(segment *s, const char *prefix, size_t prefix_len, term_visit_fn fn,
+                         void *ctx, lode_error *err) {
+    if (s->term_count == 0 || prefix_len > 255) return 0;
+    uint32_t b = 0;
+    int rc = prefix_len ? lex_find_block(s, (const uint8_t *)prefix, prefix_len, &b, err) : 0;
+    for (; !rc && b < s->lex_blocks; b++) {
+        lex_cursor c;
+        rc = lex_block_open(&c, s, b, err);
+        while (!rc && c.left) {
+            rc = lex_next(&c, err);
+            if (rc) break;
+            int cmp = cmp_bytes(c.term, c.term_len < prefix_len ? c.term_len : prefix_len,
+                                (const uint8_t *)prefix, prefix_len);
+            if (cmp < 0) continue;
+            if (cmp > 0 || c.term_len < prefix_len) return 0;
+            rc = fn(ctx, (const char *)c.term, c.term_len, &c.ti);
+            if (rc) return rc;
+        }
+    }
+    return rc;
+}

@@ -1,0 +1,450 @@
+/*
+ * segment_write.c - encodes an inverter's buffer as one segment file, in the
+ * format of docs/FORMAT.md. Called by writer.c when the memory budget fills
+ * and at commit. The file is written front to back in one pass (postings
+ * stream to disk while the lexicon grows in memory); the header, which holds
+ * the section table, is written last at offset 0.
+ *
+ * Grammar of the file (see FORMAT.md for every field):
+ *   header       magic "LODESEG1", version, header length, file length,
+ *                page size, section count, section table, CRC-32
+ *   META         counts and the analyzer (stemmer) name
+ *   DOCS         fixed 48-byte record per document
+ *   DOCINFO      per document: path, title, passage table (varint deltas)
+ *   TEXTIDX      per stored-text block: u64 offset, u32 compressed length
+ *   TEXT         zlib streams of TEXT_BLOCK_SIZE bytes of stored text
+ *   POSTINGS     per term: [skip table] doc blocks, position blocks
+ *   LEXICON      front-coded blocks of LEXICON_BLOCK terms
+ *   LEXIDX       u64 offset of each lexicon block
+ *   PAGECRC      CRC-32 of every 4 KiB page from the end of the header to
+ *                the start of PAGECRC
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "segment.h"
+
+#define OUT_BUF (1 << 16)
+#define HEADER_LEN (SEG_HEADER_FIXED + SEC_COUNT * SEG_SECTION_ENTRY + 4)
+
+typedef struct seg_out {
+    int fd;
+    const char *path;
+    lode_error *err;
+    int rc;                 /* sticky: after the first failure every write is a no-op */
+    uint8_t *buf;
+    size_t buf_len;
+    uint64_t off;           /* file offset of the next byte */
+    uint32_t page_crc;      /* CRC of the current page so far */
+    uint32_t page_fill;     /* bytes in the current page */
+    lode_buf pages;         /* u32 CRC per finished page */
+    uint32_t sec_crc;
+    section_ref sec[SEC_COUNT + 1];
+    int cur_sec;
+    int covering;           /* bytes count toward the page checksums */
+} seg_out;
+
+static void out_flush(seg_out *o) {
+    size_t done = 0;
+    while (!o->rc && done < o->buf_len) {
+        ssize_t n = write(o->fd, o->buf + done, o->buf_len - done);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+            char msg[128];
+            int e = errno;
+            if (strerror_r(e, msg, sizeof msg)) snprintf(msg, sizeof msg, "error %d", e);
+            o->rc = lode_fail(o->err, LODE_EIO, "%s: write failed: %s", o->path, msg);
+            break;
+        }
+        done += (size_t)n;
+    }
+    o->buf_len = 0;
+}
+
+/* Append bytes; they count toward the page checksums (and the current
+ * section's CRC when `in_section`). */
+static void out_write(seg_out *o, const void *data, size_t n, int in_section) {
+    if (o->rc || n == 0) return;
+    const uint8_t *p = data;
+    if (in_section) o->sec_crc = (uint32_t)crc32(o->sec_crc, p, (uInt)n);
+    size_t left = o->covering ? n : 0;
+    const uint8_t *q = p;
+    while (left) {
+        size_t take = SEG_PAGE_SIZE - o->page_fill;
+        if (take > left) take = left;
+        o->page_crc = (uint32_t)crc32(o->page_crc, q, (uInt)take);
+        o->page_fill += (uint32_t)take;
+        q += take;
+        left -= take;
+        if (o->page_fill == SEG_PAGE_SIZE) {
+            buf_put_u32(&o->pages, o->page_crc);
+            o->page_crc = (uint32_t)crc32(0, NULL, 0);
+            o->page_fill = 0;
+        }
+    }
+    while (n) {
+        size_t take = OUT_BUF - o->buf_len;
+        if (take > n) take = n;
+        memcpy(o->buf + o->buf_len, p, take);
+        o->buf_len += take;
+        p += take;
+        n -= take;
+        if (o->buf_len == OUT_BUF) out_flush(o);
+    }
+    o->off += (uint64_t)(p - (const uint8_t *)data);
+}
+
+static void out_buf(seg_out *o, const lode_buf *b) {
+    if (b->rc && !o->rc) o->rc = lode_fail(o->err, LODE_ENOMEM, "out of memory writing %s", o->path);
+    out_write(o, b->data, b->len, 1);
+}
+
+static void section_begin(seg_out *o, int id) {
+    static const uint8_t zeros[SEG_ALIGN] = {0};
+    size_t pad = (size_t)((SEG_ALIGN - o->off % SEG_ALIGN) % SEG_ALIGN);
+    out_write(o, zeros, pad, 0);
+    o->cur_sec = id;
+    o->sec[id].offset = o->off;
+    o->sec_crc = (uint32_t)crc32(0, NULL, 0);
+}
+
+static void section_end(seg_out *o) {
+    o->sec[o->cur_sec].length = o->off - o->sec[o->cur_sec].offset;
+    o->sec[o->cur_sec].crc = o->sec_crc;
+}
+
+/* --- postings ----------------------------------------------------------- */
+
+typedef struct term_sort {
+    const uint8_t *bytes;
+    uint32_t len;
+    uint32_t idx;
+} term_sort;
+
+static int cmp_terms(const void *a, const void *b) {
+    const term_sort *x = a, *y = b;
+    uint32_t n = x->len < y->len ? x->len : y->len;
+    int c = memcmp(x->bytes, y->bytes, n);
+    if (c) return c;
+    return (x->len > y->len) - (x->len < y->len);
+}
+
+typedef struct enc_state {
+    lode_buf skip, docs, pos;
+    uint32_t *posv;          /* positions of the current block */
+    size_t posv_n, posv_cap;
+    uint32_t bdoc[POSTINGS_BLOCK], btf[POSTINGS_BLOCK], bttf[POSTINGS_BLOCK];
+    uint32_t bn;
+    int64_t prev_last;       /* last doc of the previous block, -1 at first */
+    term_info ti;
+} enc_state;
+
+static void put_packed(lode_buf *b, const uint32_t *v, size_t n) {
+    unsigned w = bitwidth_of(v, n);
+    buf_put_u8(b, (uint8_t)w);
+    size_t bytes = bitpack_bytes(n, w);
+    if (buf_reserve(b, bytes)) return;
+    bitpack_put(b->data + b->len, v, n, w);
+    b->len += bytes;
+}
+
+/* Encode the gathered block: doc data, position data and its skip entry. */
+static void encode_block(enc_state *e, const inverter *inv) {
+    uint32_t gaps[POSTINGS_BLOCK], tfm1[POSTINGS_BLOCK];
+    uint32_t max_tf = 0, max_ttf = 0, min_len = UINT32_MAX;
+    int64_t prev = e->prev_last;
+    for (uint32_t i = 0; i < e->bn; i++) {
+        gaps[i] = (uint32_t)((int64_t)e->bdoc[i] - prev - 1);
+        prev = e->bdoc[i];
+        tfm1[i] = e->btf[i] - 1;
+        if (e->btf[i] > max_tf) max_tf = e->btf[i];
+        if (e->bttf[i] > max_ttf) max_ttf = e->bttf[i];
+        uint32_t len = inv->docs[e->bdoc[i]].token_count;
+        if (len < min_len) min_len = len;
+    }
+    /* three width bytes first, then the three packed arrays */
+    unsigned wg = bitwidth_of(gaps, e->bn), wt = bitwidth_of(tfm1, e->bn),
+             wtt = bitwidth_of(e->bttf, e->bn);
+    buf_put_u8(&e->docs, (uint8_t)wg);
+    buf_put_u8(&e->docs, (uint8_t)wt);
+    buf_put_u8(&e->docs, (uint8_t)wtt);
+    size_t need = bitpack_bytes(e->bn, wg) + bitpack_bytes(e->bn, wt) + bitpack_bytes(e->bn, wtt);
+    if (!buf_reserve(&e->docs, need)) {
+        bitpack_put(e->docs.data + e->docs.len, gaps, e->bn, wg);
+        e->docs.len += bitpack_bytes(e->bn, wg);
+        bitpack_put(e->docs.data + e->docs.len, tfm1, e->bn, wt);
+        e->docs.len += bitpack_bytes(e->bn, wt);
+        bitpack_put(e->docs.data + e->docs.len, e->bttf, e->bn, wtt);
+        e->docs.len += bitpack_bytes(e->bn, wtt);
+    }
+    for (size_t i = 0; i < e->posv_n; i += POSTINGS_BLOCK) {
+        size_t n = e->posv_n - i < POSTINGS_BLOCK ? e->posv_n - i : POSTINGS_BLOCK;
+        put_packed(&e->pos, e->posv + i, n);
+    }
+    buf_put_u32(&e->skip, e->bdoc[e->bn - 1]);
+    buf_put_u32(&e->skip, (uint32_t)e->docs.len);
+    buf_put_u32(&e->skip, (uint32_t)e->pos.len);
+    buf_put_u32(&e->skip, max_tf);
+    buf_put_u32(&e->skip, max_ttf);
+    buf_put_u32(&e->skip, min_len);
+    if (max_tf > e->ti.max_tf) e->ti.max_tf = max_tf;
+    if (max_ttf > e->ti.max_title_tf) e->ti.max_title_tf = max_ttf;
+    if (min_len < e->ti.min_len) e->ti.min_len = min_len;
+    e->prev_last = e->bdoc[e->bn - 1];
+    e->bn = 0;
+    e->posv_n = 0;
+}
+
+/* Re-encode one term's in-memory stream into the block format and write it. */
+static int encode_term(seg_out *o, enc_state *e, const inverter *inv, const mem_term *t) {
+    e->skip.len = e->docs.len = e->pos.len = 0;
+    e->bn = 0;
+    e->posv_n = 0;
+    e->prev_last = -1;
+    memset(&e->ti, 0, sizeof e->ti);
+    e->ti.min_len = UINT32_MAX;
+    const uint8_t *p = t->stream, *end = t->stream + t->stream_len;
+    int64_t doc = -1;
+    while (p < end) {
+        uint64_t gap, tf, ttf;
+        if (varint_get(&p, end, &gap) || varint_get(&p, end, &tf) || varint_get(&p, end, &ttf))
+            return LODE_ECORRUPT; /* our own stream: cannot happen */
+        doc += (int64_t)gap;
+        if (e->posv_n + tf > e->posv_cap) {
+            size_t cap = e->posv_cap ? e->posv_cap : 1024;
+            while (cap < e->posv_n + tf) cap *= 2;
+            uint32_t *v = lode_realloc(e->posv, cap * sizeof *v);
+            if (!v) return LODE_ENOMEM;
+            e->posv = v;
+            e->posv_cap = cap;
+        }
+        for (uint64_t k = 0; k < tf; k++) {
+            uint64_t g;
+            if (varint_get(&p, end, &g)) return LODE_ECORRUPT;
+            e->posv[e->posv_n++] = (uint32_t)g;
+        }
+        e->bdoc[e->bn] = (uint32_t)doc;
+        e->btf[e->bn] = (uint32_t)tf;
+        e->bttf[e->bn] = (uint32_t)ttf;
+        if (++e->bn == POSTINGS_BLOCK) encode_block(e, inv);
+    }
+    if (e->bn) encode_block(e, inv);
+    if (e->skip.rc || e->docs.rc || e->pos.rc) return LODE_ENOMEM;
+    if (e->docs.len > UINT32_MAX || e->pos.len > UINT32_MAX) return LODE_ELIMIT;
+    /* a single block needs no skip table: the lexicon holds its maxima */
+    if (t->df > POSTINGS_BLOCK) out_write(o, e->skip.data, e->skip.len, 1);
+    out_write(o, e->docs.data, e->docs.len, 1);
+    out_write(o, e->pos.data, e->pos.len, 1);
+    e->ti.df = t->df;
+    e->ti.cf = t->cf;
+    e->ti.length = (t->df > POSTINGS_BLOCK ? e->skip.len : 0) + e->docs.len + e->pos.len;
+    return 0;
+}
+
+static void lexicon_add(lode_buf *lex, lode_buf *lexidx, uint32_t i, const term_sort *cur,
+                        const term_sort *prev, const term_info *ti) {
+    if (i % LEXICON_BLOCK == 0) {
+        buf_put_u64(lexidx, lex->len);
+        buf_put_varint(lex, cur->len);
+        buf_append(lex, cur->bytes, cur->len);
+        buf_put_varint(lex, ti->offset);
+    } else {
+        uint32_t shared = 0, max = cur->len < prev->len ? cur->len : prev->len;
+        while (shared < max && cur->bytes[shared] == prev->bytes[shared]) shared++;
+        buf_put_varint(lex, shared);
+        buf_put_varint(lex, cur->len - shared);
+        buf_append(lex, cur->bytes + shared, cur->len - shared);
+    }
+    buf_put_varint(lex, ti->df);
+    buf_put_varint(lex, ti->cf - ti->df);
+    buf_put_varint(lex, ti->length);
+    buf_put_varint(lex, ti->max_tf);
+    buf_put_varint(lex, ti->max_title_tf);
+    buf_put_varint(lex, ti->min_len);
+}
+
+static void put_header(uint8_t *h, const seg_out *o, uint64_t file_len) {
+    memset(h, 0, HEADER_LEN);
+    memcpy(h, SEG_MAGIC, SEG_MAGIC_LEN);
+    store_u32(h + 8, SEG_FORMAT_VERSION);
+    store_u32(h + 12, HEADER_LEN);
+    store_u64(h + 16, file_len);
+    store_u32(h + 24, SEG_PAGE_SIZE);
+    store_u32(h + 28, SEC_COUNT);
+    for (int id = 1; id <= SEC_COUNT; id++) {
+        uint8_t *e = h + SEG_HEADER_FIXED + (size_t)(id - 1) * SEG_SECTION_ENTRY;
+        store_u32(e, (uint32_t)id);
+        store_u64(e + 8, o->sec[id].offset);
+        store_u64(e + 16, o->sec[id].length);
+        store_u32(e + 24, o->sec[id].crc);
+    }
+    store_u32(h + HEADER_LEN - 4, (uint32_t)crc32(0, h, HEADER_LEN - 4));
+}
+
+int segment_write(inverter *inv, const char *path, const char *stemmer, uint32_t *header_crc,
+                  uint64_t *file_len, lode_error *err) {
+    seg_out o;
+    memset(&o, 0, sizeof o);
+    o.fd = -1;
+    o.path = path;
+    o.err = err;
+    o.page_crc = (uint32_t)crc32(0, NULL, 0);
+    buf_init(&o.pages);
+    enc_state e;
+    memset(&e, 0, sizeof e);
+    lode_buf meta, docs, lex, lexidx;
+    buf_init(&meta);
+    buf_init(&docs);
+    buf_init(&lex);
+    buf_init(&lexidx);
+    term_sort *order = NULL;
+    int rc = inverter_finish_text(inv);
+    if (rc) return lode_fail(err, rc, "out of memory compressing stored text");
+
+    o.buf = lode_malloc(OUT_BUF);
+    order = lode_malloc((size_t)(inv->terms_n ? inv->terms_n : 1) * sizeof *order);
+    if (!o.buf || !order) {
+        rc = lode_fail(err, LODE_ENOMEM, "out of memory writing %s", path);
+        goto cleanup;
+    }
+    o.fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (o.fd < 0) {
+        char msg[128];
+        int en = errno;
+        if (strerror_r(en, msg, sizeof msg)) snprintf(msg, sizeof msg, "error %d", en);
+        rc = lode_fail(err, LODE_EIO, "cannot create %s: %s", path, msg);
+        goto cleanup;
+    }
+    {
+        uint8_t zero[HEADER_LEN];
+        memset(zero, 0, sizeof zero);
+        out_write(&o, zero, sizeof zero, 0);
+        /* pages cover the file from the end of the header */
+        o.covering = 1;
+    }
+
+    size_t stem_len = strlen(stemmer);
+    buf_put_u32(&meta, inv->docs_n);
+    buf_put_u32(&meta, inv->terms_n);
+    buf_put_u64(&meta, inv->passages);
+    buf_put_u64(&meta, inv->tokens);
+    buf_put_u64(&meta, inv->title_tokens);
+    buf_put_u64(&meta, inv->text_bytes);
+    buf_put_u32(&meta, TEXT_BLOCK_SIZE);
+    buf_put_u32(&meta, POSTINGS_BLOCK);
+    buf_put_u32(&meta, LEXICON_BLOCK);
+    buf_put_u8(&meta, (uint8_t)stem_len);
+    buf_append(&meta, stemmer, stem_len);
+    section_begin(&o, SEC_META);
+    out_buf(&o, &meta);
+    section_end(&o);
+
+    for (uint32_t i = 0; i < inv->docs_n; i++) {
+        const mem_doc *d = &inv->docs[i];
+        buf_put_u64(&docs, d->text_offset);
+        buf_put_u64(&docs, d->size);
+        buf_put_u64(&docs, (uint64_t)d->mtime);
+        buf_put_u64(&docs, d->content_hash);
+        buf_put_u64(&docs, d->info_offset);
+        buf_put_u32(&docs, d->token_count);
+        buf_put_u32(&docs, d->title_token_count);
+    }
+    section_begin(&o, SEC_DOCS);
+    out_buf(&o, &docs);
+    section_end(&o);
+    section_begin(&o, SEC_DOCINFO);
+    out_buf(&o, &inv->docinfo);
+    section_end(&o);
+    section_begin(&o, SEC_TEXTIDX);
+    out_buf(&o, &inv->textidx);
+    section_end(&o);
+    section_begin(&o, SEC_TEXT);
+    out_buf(&o, &inv->text);
+    section_end(&o);
+
+    for (uint32_t i = 0; i < inv->terms_n; i++) {
+        order[i].bytes = inv->terms.data + inv->terms_v[i].term_off;
+        order[i].len = inv->terms_v[i].term_len;
+        order[i].idx = i;
+    }
+    qsort(order, inv->terms_n, sizeof *order, cmp_terms);
+    section_begin(&o, SEC_POSTINGS);
+    uint64_t postings_start = o.off;
+    for (uint32_t i = 0; i < inv->terms_n && !o.rc; i++) {
+        mem_term *t = &inv->terms_v[order[i].idx];
+        uint64_t at = o.off - postings_start;
+        rc = encode_term(&o, &e, inv, t);
+        if (rc) {
+            rc = lode_fail(err, rc, "%s while encoding postings for %s",
+                           rc == LODE_ENOMEM ? "out of memory" : "limit exceeded", path);
+            goto cleanup;
+        }
+        e.ti.offset = at;
+        lexicon_add(&lex, &lexidx, i, &order[i], i ? &order[i - 1] : NULL, &e.ti);
+        /* the stream is no longer needed: give the memory back at once */
+        lode_free(t->stream);
+        inv->stream_bytes -= t->stream_cap;
+        t->stream = NULL;
+        t->stream_cap = t->stream_len = 0;
+    }
+    section_end(&o);
+    section_begin(&o, SEC_LEXICON);
+    out_buf(&o, &lex);
+    section_end(&o);
+    section_begin(&o, SEC_LEXIDX);
+    out_buf(&o, &lexidx);
+    section_end(&o);
+
+    section_begin(&o, SEC_PAGECRC);
+    if (o.page_fill) buf_put_u32(&o.pages, o.page_crc);
+    {
+        /* the checksums themselves are outside the pages they cover */
+        uint64_t start = o.off;
+        uint32_t crc = (uint32_t)crc32(0, o.pages.data, (uInt)o.pages.len);
+        if (o.pages.rc && !o.rc) o.rc = lode_fail(err, LODE_ENOMEM, "out of memory");
+        o.covering = 0;
+        out_write(&o, o.pages.data, o.pages.len, 0);
+        o.sec[SEC_PAGECRC].offset = start;
+        o.sec[SEC_PAGECRC].length = o.off - start;
+        o.sec[SEC_PAGECRC].crc = crc;
+    }
+    out_flush(&o);
+    if (o.rc) {
+        rc = o.rc;
+        goto cleanup;
+    }
+    {
+        uint8_t h[HEADER_LEN];
+        put_header(h, &o, o.off);
+        ssize_t n;
+        do {
+            n = pwrite(o.fd, h, HEADER_LEN, 0);
+        } while (n < 0 && errno == EINTR);
+        if (n != HEADER_LEN || fsync(o.fd) != 0) {
+            rc = lode_fail(err, LODE_EIO, "%s: writing the header or fsync failed", path);
+            goto cleanup;
+        }
+        *header_crc = load_u32(h + HEADER_LEN - 4);
+        *file_len = o.off;
+    }
+
+cleanup:
+    if (o.fd >= 0 && close(o.fd) != 0 && !rc) rc = lode_fail(err, LODE_EIO, "%s: close failed", path);
+    if (rc && o.fd >= 0) unlink(path);
+    lode_free(o.buf);
+    lode_free(order);
+    buf_free(&o.pages);
+    buf_free(&e.skip);
+    buf_free(&e.docs);
+    buf_free(&e.pos);
+    lode_free(e.posv);
+    buf_free(&meta);
+    buf_free(&docs);
+    buf_free(&lex);
+    buf_free(&lexidx);
+    return rc ? rc : o.rc;
+}

@@ -1,0 +1,315 @@
+/*
+ * writer.c - lode_writer: builds a new generation of an index. Owns the
+ * lock, the walk of the inputs, the memory budget (a segment is written
+ * whenever the in-memory inversion outgrows it) and the commit, which
+ * replaces the MANIFEST atomically and only then removes the old segments.
+ * Called by lode-index and by programs that embed liblode.
+ *
+ * Files in the index folder: MANIFEST, LOCK, seg-GGGGGGGG-NNNN.lseg where G
+ * is the generation that wrote it. Anything else named like a segment or
+ * MANIFEST.tmp that the MANIFEST does not list is debris of an interrupted
+ * writer and is deleted by the next one.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "segment.h"
+
+struct lode_writer {
+    char *dir;
+    int lock_fd;
+    analyzer *an;
+    inverter inv;
+    size_t budget;
+    lode_event_fn on_event;
+    void *event_ctx;
+    manifest old;            /* what the MANIFEST listed when we opened */
+    int have_old;
+    manifest fresh;          /* segments written by this writer */
+    uint32_t fresh_cap;
+    uint64_t generation;
+    lode_writer_stats stats;  /* tokens_indexed counts flushed segments only */
+    lode_buf file;           /* the file being read */
+    int failed;              /* a segment write failed: nothing may be committed */
+    int committed;
+};
+
+static void emit(lode_writer *w, lode_event_kind kind, const char *path, const char *message, uint64_t bytes) {
+    if (!w->on_event) return;
+    lode_event ev = {kind, path, message, bytes};
+    w->on_event(w->event_ctx, &ev);
+}
+
+static int seg_path(const lode_writer *w, const char *name, char *out, size_t cap, lode_error *err) {
+    if (snprintf(out, cap, "%s/%s", w->dir, name) >= (int)cap)
+        return lode_fail(err, LODE_EINVAL, "index path too long: %s", w->dir);
+    return 0;
+}
+
+static int parse_segment_name(const char *name, uint64_t *gen) {
+    unsigned long long g;
+    unsigned n;
+    char tail[8];
+    if (sscanf(name, "seg-%8llu-%4u.lse%1s", &g, &n, tail) != 3 || strlen(name) != 23 || tail[0] != 'g')
+        return 0;
+    *gen = g;
+    return 1;
+}
+
+static int listed(const manifest *m, const char *name) {
+    for (uint32_t i = 0; i < m->segment_count; i++)
+        if (strcmp(m->segments[i].name, name) == 0) return 1;
+    return 0;
+}
+
+/* Remove debris of interrupted writers, and find the highest generation in
+ * use so new names never collide. Only when the MANIFEST was readable: with
+ * a damaged MANIFEST we cannot tell debris from data, so nothing goes. */
+static void scan_folder(lode_writer *w, uint64_t *max_gen) {
+    DIR *d = opendir(w->dir);
+    if (!d) return;
+    struct dirent *e;
+    char path[4096];
+    while ((e = readdir(d))) {
+        uint64_t g;
+        int is_seg = parse_segment_name(e->d_name, &g);
+        if (is_seg && g > *max_gen) *max_gen = g;
+        int debris = strcmp(e->d_name, MANIFEST_NAME ".tmp") == 0 || (is_seg && !listed(&w->old, e->d_name));
+        if (debris && w->have_old && seg_path(w, e->d_name, path, sizeof path, NULL) == 0) unlink(path);
+    }
+    closedir(d);
+}
+
+int lode_writer_open(lode_writer **out, const char *path, const lode_writer_options *opts, lode_error *err) {
+    *out = NULL;
+    lode_writer_options defaults = LODE_WRITER_OPTIONS_INIT;
+    if (!opts) opts = &defaults;
+    if (!path || !*path) return lode_fail(err, LODE_EINVAL, "no index path given");
+    if (opts->version < 1) return lode_fail(err, LODE_EINVAL, "lode_writer_options.version must be set");
+    lode_writer *w = lode_calloc(1, sizeof *w);
+    if (!w) return lode_fail(err, LODE_ENOMEM, "out of memory");
+    w->lock_fd = -1;
+    int rc = 0;
+    w->dir = lode_strdup(path);
+    if (!w->dir || inverter_init(&w->inv)) {
+        rc = lode_fail(err, LODE_ENOMEM, "out of memory");
+        goto fail;
+    }
+    w->budget = opts->memory_budget ? opts->memory_budget : LODE_DEFAULT_MEMORY_BUDGET;
+    w->on_event = opts->on_event;
+    w->event_ctx = opts->event_ctx;
+    rc = analyzer_new(&w->an, opts->stemmer, err);
+    if (rc) goto fail;
+    if (mkdir(path, 0755) != 0 && errno != EEXIST) {
+        char msg[128];
+        int e = errno;
+        if (strerror_r(e, msg, sizeof msg)) snprintf(msg, sizeof msg, "error %d", e);
+        rc = lode_fail(err, LODE_EIO, "cannot create index folder %s: %s", path, msg);
+        goto fail;
+    }
+    struct stat st;
+    if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        rc = lode_fail(err, LODE_EINVAL, "%s exists and is not an index folder", path);
+        goto fail;
+    }
+    char lock[4096];
+    rc = seg_path(w, LOCK_NAME, lock, sizeof lock, err);
+    if (rc) goto fail;
+    w->lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (w->lock_fd < 0) {
+        rc = lode_fail(err, LODE_EIO, "cannot create the lock file %s", lock);
+        goto fail;
+    }
+    if (flock(w->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+        rc = lode_fail(err, LODE_ELOCKED, "%s is locked: another lode-index is writing this index", path);
+        goto fail;
+    }
+    lode_error ignored;
+    int mrc = manifest_read(&w->old, path, &ignored);
+    w->have_old = mrc == 0 || mrc == LODE_ENOTFOUND;
+    uint64_t max_gen = mrc == 0 ? w->old.generation : 0;
+    scan_folder(w, &max_gen);
+    w->generation = max_gen + 1;
+    snprintf(w->fresh.stemmer, sizeof w->fresh.stemmer, "%s", analyzer_stemmer_name(w->an));
+    w->fresh.generation = w->generation;
+    buf_init(&w->file);
+    *out = w;
+    return 0;
+fail:
+    lode_writer_free(w);
+    return rc;
+}
+
+/* Write the buffer as the next segment of this generation. */
+static int flush_segment(lode_writer *w, lode_error *err) {
+    if (w->fresh.segment_count >= LODE_MAX_SEGMENTS)
+        return lode_fail(err, LODE_ELIMIT, "more than %d segments: raise the memory budget", LODE_MAX_SEGMENTS);
+    if (w->fresh.segment_count == w->fresh_cap) {
+        uint32_t cap = w->fresh_cap ? w->fresh_cap * 2 : 8;
+        manifest_segment *v = lode_realloc(w->fresh.segments, cap * sizeof *v);
+        if (!v) return lode_fail(err, LODE_ENOMEM, "out of memory");
+        w->fresh.segments = v;
+        w->fresh_cap = cap;
+    }
+    manifest_segment *sg = &w->fresh.segments[w->fresh.segment_count];
+    memset(sg, 0, sizeof *sg);
+    snprintf(sg->name, sizeof sg->name, "seg-%08" PRIu64 "-%04u.lseg", w->generation % 100000000u,
+             w->fresh.segment_count + 1);
+    char path[4096];
+    int rc = seg_path(w, sg->name, path, sizeof path, err);
+    if (!rc) rc = segment_write(&w->inv, path, w->fresh.stemmer, &sg->header_crc, &sg->file_len, err);
+    if (rc) {
+        w->failed = 1;
+        return rc;
+    }
+    sg->doc_count = w->inv.docs_n;
+    w->stats.tokens_indexed += w->inv.tokens;
+    w->fresh.segment_count++;
+    w->stats.segments_written++;
+    inverter_reset(&w->inv);
+    if (!w->inv.table) {
+        w->failed = 1;
+        return lode_fail(err, LODE_ENOMEM, "out of memory");
+    }
+    emit(w, LODE_EVENT_SEGMENT_FLUSHED, path, "memory budget reached", sg->file_len);
+    return 0;
+}
+
+static int add_bytes(lode_writer *w, const char *path, const uint8_t *data, size_t len, int64_t mtime,
+                     lode_error *err) {
+    if (w->failed || w->committed) return lode_fail(err, LODE_EINVAL, "writer can no longer add documents");
+    int rc = inverter_add(&w->inv, w->an, path, data, len, mtime, err);
+    if (rc) {
+        if (rc != LODE_ELIMIT) w->failed = 1; /* the buffer may hold half a document */
+        return rc;
+    }
+    w->stats.files_indexed++;
+    w->stats.bytes_indexed += len;
+    if (inverter_memory(&w->inv) > w->budget) return flush_segment(w, err);
+    return 0;
+}
+
+int lode_writer_add_document(lode_writer *w, const char *path, const void *data, size_t size, int64_t mtime,
+                             lode_error *err) {
+    if (!w || !path || !*path || (!data && size)) return lode_fail(err, LODE_EINVAL, "invalid argument");
+    if (looks_binary(data, size)) return lode_fail(err, LODE_EINVAL, "%s looks binary (NUL byte)", path);
+    return add_bytes(w, path, data, size, mtime, err);
+}
+
+typedef struct walk_ctx {
+    lode_writer *w;
+    lode_error *err;
+    int fatal;
+} walk_ctx;
+
+static void on_warn(void *ctx, const char *path, const char *message) {
+    walk_ctx *c = ctx;
+    c->w->stats.files_skipped_error++;
+    emit(c->w, LODE_EVENT_SKIPPED_ERROR, path, message, 0);
+}
+
+static int on_file(void *ctx, const source_file *f) {
+    walk_ctx *c = ctx;
+    lode_writer *w = c->w;
+    lode_error e;
+    memset(&e, 0, sizeof e);
+    int rc = source_read(f->path, LODE_MAX_DOC_BYTES, &w->file, &e);
+    if (rc == LODE_ELIMIT) {
+        w->stats.files_skipped_limit++;
+        emit(w, LODE_EVENT_SKIPPED_LIMIT, f->path, e.message, f->size);
+        return 0;
+    }
+    if (rc == LODE_ENOMEM) {
+        c->fatal = lode_fail(c->err, rc, "out of memory reading %s", f->path);
+        return rc;
+    }
+    if (rc) {
+        w->stats.files_skipped_error++;
+        emit(w, LODE_EVENT_SKIPPED_ERROR, f->path, e.message, f->size);
+        return 0;
+    }
+    if (looks_binary(w->file.data, w->file.len)) {
+        w->stats.files_skipped_binary++;
+        emit(w, LODE_EVENT_SKIPPED_BINARY, f->path, "binary file (NUL byte)", w->file.len);
+        return 0;
+    }
+    rc = add_bytes(w, f->path, w->file.data, w->file.len, f->mtime, c->err);
+    if (rc == LODE_ELIMIT) {
+        w->stats.files_skipped_limit++;
+        emit(w, LODE_EVENT_SKIPPED_LIMIT, f->path, c->err ? c->err->message : "limit", w->file.len);
+        return 0;
+    }
+    if (rc) {
+        c->fatal = rc;
+        return rc;
+    }
+    emit(w, LODE_EVENT_INDEXED, f->path, NULL, w->file.len);
+    /* do not keep the largest file's buffer for the rest of the walk */
+    if (w->file.cap > ((size_t)4 << 20)) buf_free(&w->file);
+    return 0;
+}
+
+int lode_writer_add_path(lode_writer *w, const char *path, lode_error *err) {
+    if (!w || !path || !*path) return lode_fail(err, LODE_EINVAL, "invalid argument");
+    if (w->failed || w->committed) return lode_fail(err, LODE_EINVAL, "writer can no longer add documents");
+    walk_ctx c = {w, err, 0};
+    int rc = walk_path(path, w->dir, on_file, on_warn, &c, err);
+    if (c.fatal) return c.fatal;
+    return rc;
+}
+
+void lode_writer_get_stats(const lode_writer *w, lode_writer_stats *out) {
+    memset(out, 0, sizeof *out);
+    if (!w) return;
+    *out = w->stats;
+    out->tokens_indexed += w->inv.tokens;
+}
+
+int lode_writer_commit(lode_writer *w, lode_error *err) {
+    if (!w) return lode_fail(err, LODE_EINVAL, "invalid argument");
+    if (w->committed) return lode_fail(err, LODE_EINVAL, "writer already committed");
+    if (w->failed) return lode_fail(err, LODE_EINVAL, "an earlier error left the writer unable to commit");
+    int rc = 0;
+    if (w->inv.docs_n > 0 || w->fresh.segment_count == 0) rc = flush_segment(w, err);
+    if (rc) return rc;
+    rc = fsync_dir(w->dir, err);
+    if (!rc) rc = manifest_write(&w->fresh, w->dir, err);
+    if (rc) {
+        w->failed = 1;
+        return rc;
+    }
+    w->committed = 1;
+    /* The new MANIFEST is durable: the old segments are garbage now. A
+     * reader that has one mapped keeps it until it closes the index. */
+    char path[4096];
+    for (uint32_t i = 0; i < w->old.segment_count; i++)
+        if (!listed(&w->fresh, w->old.segments[i].name) &&
+            seg_path(w, w->old.segments[i].name, path, sizeof path, NULL) == 0)
+            unlink(path);
+    return 0;
+}
+
+void lode_writer_free(lode_writer *w) {
+    if (!w) return;
+    if (!w->committed) {
+        /* nothing visible changed; remove what this writer wrote */
+        char path[4096];
+        for (uint32_t i = 0; i < w->fresh.segment_count; i++)
+            if (seg_path(w, w->fresh.segments[i].name, path, sizeof path, NULL) == 0) unlink(path);
+    }
+    if (w->lock_fd >= 0) close(w->lock_fd);
+    analyzer_free(w->an);
+    inverter_free(&w->inv);
+    manifest_free(&w->old);
+    manifest_free(&w->fresh);
+    buf_free(&w->file);
+    lode_free(w->dir);
+    lode_free(w);
+}

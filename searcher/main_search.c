@@ -1,0 +1,226 @@
+/*
+ * main_search.c - the lode-search program: answers a query from an index
+ * through the public API (lode.h) only, and renders the answer for a
+ * terminal. Exit status like grep: 0 something matched, 1 nothing, 2 error.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "lode.h"
+
+#ifndef LODE_DEFAULT_INDEX
+#define LODE_DEFAULT_INDEX "index.lode"
+#endif
+
+static const char USAGE[] =
+    "usage: lode-search [-i INDEX] [-n K] [--all] [--passages N] [--color=WHEN] QUERY...\n"
+    "\n"
+    "Show the K documents (default 10) that best match QUERY, ranked by BM25,\n"
+    "each with its best passage and the matched words highlighted.\n"
+    "\n"
+    "  lode-search 'glycinate sleep dose'\n"
+    "  lode-search -i notes.lode -n 3 backup restore\n"
+    "\n"
+    "  -i, --index INDEX   index to search (default: $LODE_INDEX, else ./index.lode,\n"
+    "                      else the example corpus index built with lode)\n"
+    "  -n, --max-count K   number of documents to show\n"
+    "  --all               every word must occur (default: any word; documents\n"
+    "                      with more of the words rank higher)\n"
+    "  --passages N        passages to show per document (default 1)\n"
+    "  --color=WHEN        auto (default: when stdout is a terminal and NO_COLOR is\n"
+    "                      unset), always, never\n"
+    "  -h, --help          this help;  --version  the version\n"
+    "\n"
+    "Exit status: 0 a document matched, 1 none did, 2 an error.\n";
+
+#define C_PATH "\033[35m"
+#define C_LINE "\033[32m"
+#define C_TITLE "\033[1m"
+#define C_MATCH "\033[1;31m"
+#define C_DIM "\033[2m"
+#define C_RESET "\033[0m"
+
+typedef struct out_style {
+    int color;
+} out_style;
+
+/* Write bytes for a terminal: control characters other than tab would let a
+ * file move the cursor or change colours, so they become '?'. */
+static void put_text(const char *p, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)p[i];
+        if ((ch < 0x20 && ch != '\t') || ch == 0x7f) ch = '?';
+        putchar(ch);
+    }
+}
+
+/* A passage on one line per source line, indented, matches marked. */
+static void put_passage(const lode_passage *ps, const out_style *st) {
+    size_t span = 0;
+    fputs("  ", stdout);
+    if (st->color) printf(C_LINE "%u" C_RESET ": ", ps->line);
+    else printf("%u: ", ps->line);
+    size_t i = 0;
+    while (i < ps->length) {
+        if (span < ps->span_count && i == ps->spans[span].start) {
+            size_t end = ps->spans[span].end;
+            if (st->color) fputs(C_MATCH, stdout);
+            else putchar('[');
+            put_text(ps->text + i, end - i);
+            if (st->color) fputs(C_RESET, stdout);
+            else putchar(']');
+            i = end;
+            span++;
+            continue;
+        }
+        size_t stop = span < ps->span_count ? ps->spans[span].start : ps->length;
+        /* line breaks inside a passage keep its shape, indented */
+        while (i < stop) {
+            char ch = ps->text[i];
+            if (ch == '\r') {
+                i++;
+                continue;
+            }
+            if (ch == '\n') {
+                fputs("\n     ", stdout);
+                i++;
+                continue;
+            }
+            put_text(&ps->text[i], 1);
+            i++;
+        }
+    }
+    putchar('\n');
+}
+
+static void put_hit(const lode_hit *h, const out_style *st) {
+    unsigned line = h->passage_count ? h->passages[0].line : 1;
+    if (st->color)
+        printf(C_PATH "%s" C_RESET ":" C_LINE "%u" C_RESET "  " C_DIM "score %.2f" C_RESET "\n", h->path, line,
+               h->score);
+    else
+        printf("%s:%u  score %.2f\n", h->path, line, h->score);
+    fputs("  ", stdout);
+    if (st->color) fputs(C_TITLE, stdout);
+    put_text(h->title, strlen(h->title));
+    if (st->color) fputs(C_RESET, stdout);
+    putchar('\n');
+    for (size_t i = 0; i < h->passage_count; i++) put_passage(&h->passages[i], st);
+}
+
+static const char *default_index(void) {
+    const char *env = getenv("LODE_INDEX");
+    if (env && *env) return env;
+    struct stat sb;
+    if (stat("index.lode", &sb) == 0) return "index.lode";
+    return LODE_DEFAULT_INDEX;
+}
+
+static int parse_count(const char *s, size_t *out) {
+    char *end;
+    unsigned long v = strtoul(s, &end, 10);
+    if (end == s || *end || v == 0 || v > 100000) return -1;
+    *out = v;
+    return 0;
+}
+
+int main(int argc, char **argv) {
+    const char *index = NULL;
+    lode_search_options opts = LODE_SEARCH_OPTIONS_INIT;
+    int color = -1; /* auto */
+    size_t qcap = 1, qlen = 0;
+    for (int i = 1; i < argc; i++) qcap += strlen(argv[i]) + 1;
+    char *query = calloc(qcap, 1);
+    if (!query) return 2;
+    int rc = 2;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char *val = NULL;
+        if (strcmp(a, "--") == 0) {
+            for (i++; i < argc; i++) {
+                size_t n = strlen(argv[i]);
+                if (qlen) query[qlen++] = ' ';
+                memcpy(query + qlen, argv[i], n);
+                qlen += n;
+            }
+            break;
+        }
+        if ((strcmp(a, "-i") == 0 || strcmp(a, "--index") == 0) && i + 1 < argc) {
+            index = argv[++i];
+        } else if (strncmp(a, "--index=", 8) == 0) {
+            index = a + 8;
+        } else if ((strcmp(a, "-n") == 0 || strcmp(a, "--max-count") == 0) && i + 1 < argc) {
+            val = argv[++i];
+            if (parse_count(val, &opts.limit)) goto bad_number;
+        } else if (strcmp(a, "--passages") == 0 && i + 1 < argc) {
+            val = argv[++i];
+            if (parse_count(val, &opts.passages)) goto bad_number;
+        } else if (strcmp(a, "--all") == 0) {
+            opts.flags |= LODE_SEARCH_ALL_WORDS;
+        } else if (strcmp(a, "--color=always") == 0 || strcmp(a, "--colour=always") == 0) {
+            color = 1;
+        } else if (strcmp(a, "--color=never") == 0 || strcmp(a, "--colour=never") == 0) {
+            color = 0;
+        } else if (strcmp(a, "--color=auto") == 0 || strcmp(a, "--colour=auto") == 0) {
+            color = -1;
+        } else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            fputs(USAGE, stdout);
+            rc = 0;
+            goto done;
+        } else if (strcmp(a, "--version") == 0) {
+            printf("lode-search %s\n", lode_version());
+            rc = 0;
+            goto done;
+        } else if (a[0] == '-' && a[1] && a[1] != ' ' && qlen == 0 && strchr(a, ' ') == NULL) {
+            fprintf(stderr, "lode-search: unknown or incomplete option '%s' (use -- before a query starting with '-')\n",
+                    a);
+            goto done;
+        } else {
+            size_t n = strlen(a);
+            if (qlen) query[qlen++] = ' ';
+            memcpy(query + qlen, a, n);
+            qlen += n;
+        }
+        continue;
+    bad_number:
+        fprintf(stderr, "lode-search: '%s' is not a count from 1 to 100000\n", val);
+        goto done;
+    }
+    if (qlen == 0) {
+        fprintf(stderr, "lode-search: no query given\n%s", USAGE);
+        goto done;
+    }
+    if (color < 0) {
+        const char *nc = getenv("NO_COLOR");
+        color = isatty(STDOUT_FILENO) && !(nc && *nc);
+    }
+    if (!index) index = default_index();
+
+    lode_index *ix = NULL;
+    lode_results *res = NULL;
+    lode_error err = {0, 0, ""};
+    int e = lode_index_open(&ix, index, &err);
+    if (!e) e = lode_search(&res, ix, query, &opts, &err);
+    if (e) {
+        fprintf(stderr, "lode-search: %s\n", err.message[0] ? err.message : lode_strerror(e));
+    } else {
+        out_style st = {color};
+        size_t n = lode_results_count(res);
+        for (size_t i = 0; i < n; i++) {
+            lode_hit h;
+            if (lode_results_get(res, i, &h)) break;
+            if (i) putchar('\n');
+            put_hit(&h, &st);
+        }
+        rc = n ? 0 : 1;
+        if (fflush(stdout) != 0) rc = 2;
+    }
+    lode_results_free(res);
+    lode_index_close(ix);
+done:
+    free(query);
+    return rc;
+}

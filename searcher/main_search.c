@@ -68,10 +68,8 @@ static void put_passage(const lode_passage *ps, const out_style *st) {
         if (span < ps->span_count && i == ps->spans[span].start) {
             size_t end = ps->spans[span].end;
             if (st->color) fputs(C_MATCH, stdout);
-            else putchar('[');
             put_text(ps->text + i, end - i);
             if (st->color) fputs(C_RESET, stdout);
-            else putchar(']');
             i = end;
             span++;
             continue;

@@ -1,0 +1,291 @@
+/*
+ * test_corpus.c - end to end through the public API on corpus/: index the
+ * five magnesium articles, ask real questions, and check the top document,
+ * the line of its passage, and that highlights land exactly on the words as
+ * written in the file. Every passage returned is also checked against the
+ * file on disk: same bytes at the same offset, right line number.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lode.h"
+#include "test.h"
+
+static char tmpdir[] = "/tmp/lode-corpus-XXXXXX";
+static char index_path[512];
+static lode_index *ix;
+
+static char *read_file(const char *path, size_t *len) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *p = malloc((size_t)n + 1);
+    if (p && fread(p, 1, (size_t)n, f) != (size_t)n) {
+        free(p);
+        p = NULL;
+    }
+    fclose(f);
+    if (p) p[n] = '\0';
+    *len = (size_t)n;
+    return p;
+}
+
+static int ends_with(const char *s, const char *suffix) {
+    size_t a = strlen(s), b = strlen(suffix);
+    return a >= b && strcmp(s + a - b, suffix) == 0;
+}
+
+/* The passage's bytes are the file's bytes at its offset, and its line is
+ * the number of line ends before it plus one. */
+static void check_passage_against_file(const lode_hit *h, const lode_passage *p) {
+    size_t len;
+    char *file = read_file(h->path, &len);
+    REQUIRE(file != NULL);
+    CHECK(p->offset + p->length <= len);
+    if (p->offset + p->length <= len) {
+        CHECK(memcmp(file + p->offset, p->text, p->length) == 0);
+        unsigned line = 1;
+        for (size_t i = 0; i < p->offset; i++)
+            if (file[i] == '\n') line++;
+        CHECK_EQ_U64(p->line, line);
+    }
+    for (size_t s = 0; s < p->span_count; s++) {
+        CHECK(p->spans[s].start < p->spans[s].end);
+        CHECK(p->spans[s].end <= p->length);
+        if (s) CHECK(p->spans[s - 1].end <= p->spans[s].start);
+    }
+    free(file);
+}
+
+static lode_results *search(const char *q, unsigned flags, size_t limit) {
+    lode_search_options o = LODE_SEARCH_OPTIONS_INIT;
+    o.flags = flags;
+    o.limit = limit;
+    lode_results *r = NULL;
+    lode_error err;
+    int rc = lode_search(&r, ix, q, &o, &err);
+    if (rc) fprintf(stderr, "search '%s' failed: %s\n", q, err.message);
+    if (r) {
+        for (size_t i = 0; i < lode_results_count(r); i++) {
+            lode_hit h;
+            lode_results_get(r, i, &h);
+            for (size_t k = 0; k < h.passage_count; k++) check_passage_against_file(&h, &h.passages[k]);
+        }
+    }
+    return r;
+}
+
+/* The highlighted words of the best passage of hit i, joined by '|'. */
+static void marks(lode_results *r, size_t i, char *out, size_t cap) {
+    lode_hit h;
+    out[0] = '\0';
+    if (lode_results_get(r, i, &h) || h.passage_count == 0) return;
+    const lode_passage *p = &h.passages[0];
+    size_t n = 0;
+    for (size_t s = 0; s < p->span_count; s++) {
+        size_t w = p->spans[s].end - p->spans[s].start;
+        if (n + w + 2 >= cap) break;
+        if (s) out[n++] = '|';
+        memcpy(out + n, p->text + p->spans[s].start, w);
+        n += w;
+        out[n] = '\0';
+    }
+}
+
+TEST(restless_legs_finds_the_insomnia_article_with_words_as_written) {
+    lode_results *r = search("restless legs", 0, 10);
+    REQUIRE(r && lode_results_count(r) >= 1);
+    lode_hit h;
+    lode_results_get(r, 0, &h);
+    CHECK(ends_with(h.path, "magnesium-glycinate-insomnia-restless-legs-dosage.txt"));
+    CHECK(h.passage_count == 1);
+    char m[256];
+    marks(r, 0, m, sizeof m);
+    /* case as written in the file, though the query was lower case */
+    CHECK(strstr(m, "Restless") != NULL || strstr(m, "restless") != NULL);
+    CHECK(strstr(m, "Legs") != NULL || strstr(m, "legs") != NULL);
+    lode_results_free(r);
+}
+
+TEST(digestive_urgency_finds_the_clinic_case_on_line_1) {
+    lode_results *r = search("digestive urgency", 0, 3);
+    REQUIRE(r && lode_results_count(r) >= 1);
+    lode_hit h;
+    lode_results_get(r, 0, &h);
+    CHECK(ends_with(h.path, "magnesium-citrate-vs-glycinate-clinic-case.txt"));
+    REQUIRE(h.passage_count == 1);
+    CHECK_EQ_U64(h.passages[0].line, 1);
+    char m[256];
+    marks(r, 0, m, sizeof m);
+    CHECK_STR(m, "digestive|urgency");
+    lode_results_free(r);
+}
+
+TEST(title_words_rank_the_dr_axe_article_first) {
+    lode_results *r = search("Dr. Axe", 0, 10);
+    REQUIRE(r && lode_results_count(r) >= 1);
+    lode_hit h;
+    lode_results_get(r, 0, &h);
+    CHECK(ends_with(h.path, "magnesium-glycinate-benefits-dr-axe.txt"));
+    CHECK_STR(h.title, "Magnesium Glycinate Benefits - Dr. Axe");
+    lode_results_free(r);
+}
+
+TEST(fullwidth_query_matches_ascii_text_and_highlights_the_original) {
+    lode_results *r = search("\xef\xbc\xa3\xef\xbd\x89\xef\xbd\x94\xef\xbd\x92\xef\xbd\x81\xef\xbd\x94\xef\xbd\x85", 0,
+                             10); /* "Ｃｉｔｒａｔｅ" in fullwidth letters */
+    REQUIRE(r && lode_results_count(r) >= 1);
+    char m[256];
+    marks(r, 0, m, sizeof m);
+    CHECK(strstr(m, "citrate") != NULL || strstr(m, "Citrate") != NULL);
+    lode_results_free(r);
+}
+
+TEST(stemmed_query_highlights_the_inflected_forms_in_the_text) {
+    /* "doses" and "dose" share the Snowball stem: both are marked */
+    lode_results *r = search("doses", 0, 10);
+    REQUIRE(r && lode_results_count(r) >= 2);
+    int saw_dose = 0, saw_doses = 0;
+    for (size_t i = 0; i < lode_results_count(r); i++) {
+        lode_hit h;
+        lode_results_get(r, i, &h);
+        const lode_passage *p = &h.passages[0];
+        for (size_t s = 0; s < p->span_count; s++) {
+            size_t w = p->spans[s].end - p->spans[s].start;
+            if (w == 4 && strncmp(p->text + p->spans[s].start, "dose", 4) == 0) saw_dose = 1;
+            if (w == 5 && strncmp(p->text + p->spans[s].start, "doses", 5) == 0) saw_doses = 1;
+        }
+    }
+    CHECK(saw_dose);
+    CHECK(saw_doses);
+    lode_results_free(r);
+}
+
+TEST(every_hit_contains_a_query_word_and_scores_descend) {
+    lode_results *r = search("magnesium glycinate sleep", 0, 10);
+    REQUIRE(r);
+    CHECK_EQ_U64(lode_results_count(r), 5);
+    double prev = 1e300;
+    for (size_t i = 0; i < lode_results_count(r); i++) {
+        lode_hit h;
+        lode_results_get(r, i, &h);
+        CHECK(h.score <= prev);
+        CHECK(h.score > 0);
+        prev = h.score;
+        REQUIRE(h.passage_count >= 1);
+        CHECK(h.passages[0].span_count >= 1);
+    }
+    lode_results_free(r);
+}
+
+TEST(all_words_requires_every_word) {
+    lode_results *any = search("restless citrate", 0, 10);
+    lode_results *all = search("restless citrate", LODE_SEARCH_ALL_WORDS, 10);
+    REQUIRE(any && all);
+    CHECK(lode_results_count(all) < lode_results_count(any));
+    for (size_t i = 0; i < lode_results_count(all); i++) {
+        lode_hit h;
+        lode_results_get(all, i, &h);
+        size_t len;
+        char *text = read_file(h.path, &len);
+        REQUIRE(text);
+        CHECK(strstr(text, "estless") != NULL);
+        CHECK(strstr(text, "itrate") != NULL);
+        free(text);
+    }
+    lode_results_free(any);
+    lode_results_free(all);
+}
+
+TEST(limit_caps_the_number_of_documents) {
+    lode_results *r = search("magnesium", 0, 2);
+    REQUIRE(r);
+    CHECK_EQ_U64(lode_results_count(r), 2);
+    lode_hit h;
+    CHECK(lode_results_get(r, 2, &h) == LODE_EINVAL);
+    lode_results_free(r);
+}
+
+TEST(a_word_nowhere_in_the_corpus_finds_nothing) {
+    lode_results *r = search("xylophone", 0, 10);
+    REQUIRE(r);
+    CHECK_EQ_U64(lode_results_count(r), 0);
+    lode_results_free(r);
+}
+
+TEST(a_query_without_words_is_an_error_not_an_empty_answer) {
+    lode_results *r = NULL;
+    lode_error err;
+    CHECK(lode_search(&r, ix, "  -- ?? ", NULL, &err) == LODE_EINVAL);
+    CHECK(r == NULL);
+    CHECK(strstr(err.message, "no words") != NULL);
+}
+
+TEST(index_info_counts_the_corpus) {
+    lode_index_info info;
+    lode_index_get_info(ix, &info);
+    CHECK_EQ_U64(info.documents, 5);
+    CHECK(info.passages > 100);
+    CHECK(info.tokens > 5000);
+    CHECK_STR(info.stemmer, "english");
+    lode_error err;
+    CHECK(lode_index_check(ix, &err) == 0);
+}
+
+TEST(missing_index_is_not_found_with_a_message) {
+    lode_index *none = NULL;
+    lode_error err;
+    CHECK(lode_index_open(&none, "/nonexistent/lode/index", &err) == LODE_ENOTFOUND);
+    CHECK(none == NULL);
+    CHECK(strstr(err.message, "/nonexistent/lode/index") != NULL);
+}
+
+static int build_index(void) {
+    if (!mkdtemp(tmpdir)) return -1;
+    snprintf(index_path, sizeof index_path, "%s/corpus.lode", tmpdir);
+    lode_writer *w;
+    lode_error err;
+    if (lode_writer_open(&w, index_path, NULL, &err) || lode_writer_add_path(w, LODE_SOURCE_DIR "/corpus", &err) ||
+        lode_writer_commit(w, &err)) {
+        fprintf(stderr, "indexing failed: %s\n", err.message);
+        return -1;
+    }
+    lode_writer_free(w);
+    if (lode_index_open(&ix, index_path, &err)) {
+        fprintf(stderr, "open failed: %s\n", err.message);
+        return -1;
+    }
+    return 0;
+}
+
+static void cleanup(void) {
+    lode_index_close(ix);
+    char cmd[700];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+    if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", tmpdir);
+}
+
+int main(int argc, char **argv) {
+    static const test_case cases[] = {
+        TEST_CASE(restless_legs_finds_the_insomnia_article_with_words_as_written),
+        TEST_CASE(digestive_urgency_finds_the_clinic_case_on_line_1),
+        TEST_CASE(title_words_rank_the_dr_axe_article_first),
+        TEST_CASE(fullwidth_query_matches_ascii_text_and_highlights_the_original),
+        TEST_CASE(stemmed_query_highlights_the_inflected_forms_in_the_text),
+        TEST_CASE(every_hit_contains_a_query_word_and_scores_descend),
+        TEST_CASE(all_words_requires_every_word),
+        TEST_CASE(limit_caps_the_number_of_documents),
+        TEST_CASE(a_word_nowhere_in_the_corpus_finds_nothing),
+        TEST_CASE(a_query_without_words_is_an_error_not_an_empty_answer),
+        TEST_CASE(index_info_counts_the_corpus),
+        TEST_CASE(missing_index_is_not_found_with_a_message),
+    };
+    if (build_index()) return 1;
+    int rc = test_run(cases, sizeof cases / sizeof cases[0], argc, argv);
+    cleanup();
+    return rc;
+}

@@ -1,0 +1,734 @@
+/*
+ * test_sources.c - walk_path(), source_read() and looks_binary() on real
+ * trees built under a fresh mkdtemp() folder in /tmp, removed at the end:
+ * the exact order of the walk, every skipped kind of folder, symlinks
+ * (followed, looping, dangling), FIFOs, odd file names, files and folders
+ * that vanish during the walk, deep trees, and the read errors.
+ *
+ * The tests also run as root (CI): permission bits do not stop root, so the
+ * "cannot read" cases use other means there (a file that vanishes between
+ * the walk and the read, a directory where a file is expected).
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "indexer.h"
+#include "test.h"
+
+/* ------------------------------------------------------------------------ */
+/* Helpers                                                                  */
+/* ------------------------------------------------------------------------ */
+
+enum { MAX_SEEN = 256 };
+
+typedef struct seen {
+    char *files[MAX_SEEN];
+    uint64_t sizes[MAX_SEEN];
+    int64_t mtimes[MAX_SEEN];
+    size_t nfiles;
+    char *warn_paths[MAX_SEEN];
+    char *warn_msgs[MAX_SEEN];
+    size_t nwarn;
+    size_t stop_at;          /* return 42 on this file (1-based), 0 never */
+    void (*on_first)(struct seen *); /* run once, on the first file */
+    const char *root;                /* for on_first */
+    int held_fd;                     /* for on_first */
+} seen;
+
+static int on_file(void *ctx, const source_file *f) {
+    seen *s = ctx;
+    if (s->nfiles < MAX_SEEN) {
+        s->files[s->nfiles] = strdup(f->path);
+        s->sizes[s->nfiles] = f->size;
+        s->mtimes[s->nfiles] = f->mtime;
+    }
+    s->nfiles++;
+    if (s->nfiles == 1 && s->on_first) s->on_first(s);
+    return s->stop_at && s->nfiles == s->stop_at ? 42 : 0;
+}
+
+static void on_warn(void *ctx, const char *path, const char *message) {
+    seen *s = ctx;
+    if (s->nwarn < MAX_SEEN) {
+        s->warn_paths[s->nwarn] = strdup(path);
+        s->warn_msgs[s->nwarn] = strdup(message);
+    }
+    s->nwarn++;
+}
+
+static void seen_free(seen *s) {
+    for (size_t i = 0; i < s->nfiles && i < MAX_SEEN; i++) free(s->files[i]);
+    for (size_t i = 0; i < s->nwarn && i < MAX_SEEN; i++) {
+        free(s->warn_paths[i]);
+        free(s->warn_msgs[i]);
+    }
+    memset(s, 0, sizeof *s);
+}
+
+/* "dir/name" in a static-free way: the caller frees. */
+static char *join(const char *dir, const char *name) {
+    size_t a = strlen(dir), b = strlen(name);
+    char *p = malloc(a + b + 2);
+    if (!p) abort();
+    memcpy(p, dir, a);
+    p[a] = '/';
+    memcpy(p + a + 1, name, b + 1);
+    return p;
+}
+
+static void write_file(const char *dir, const char *name, const char *content, size_t len) {
+    char *p = join(dir, name);
+    int fd = open(p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    CHECK(fd >= 0);
+    if (fd >= 0) {
+        CHECK(write(fd, content, len) == (ssize_t)len);
+        close(fd);
+    }
+    free(p);
+}
+
+static void make_dir(const char *dir, const char *name) {
+    char *p = join(dir, name);
+    CHECK(mkdir(p, 0755) == 0);
+    free(p);
+}
+
+static void make_link(const char *target, const char *dir, const char *name) {
+    char *p = join(dir, name);
+    CHECK(symlink(target, p) == 0);
+    free(p);
+}
+
+static char *make_tmp(void) {
+    char *t = strdup("/tmp/lode_test_sources_XXXXXX");
+    if (!t || !mkdtemp(t)) abort();
+    return t;
+}
+
+/* Remove a tree without recursion and without paths: only one directory
+ * descriptor is open at a time and the way back up is "..", so trees deeper
+ * than PATH_MAX go away too. */
+static void remove_tree(const char *root) {
+    int cur = open(root, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (cur < 0) {
+        unlink(root);
+        return;
+    }
+    char **names = NULL;
+    size_t depth = 0, cap = 0;
+    for (;;) {
+        int fd = openat(cur, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+        if (!d) {
+            if (fd >= 0) close(fd);
+            break;
+        }
+        char *child = NULL;
+        int removed = 0;
+        struct dirent *e;
+        while ((e = readdir(d)) != NULL) {
+            if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
+            struct stat st;
+            if (fstatat(cur, e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
+            if (S_ISDIR(st.st_mode)) {
+                child = strdup(e->d_name);
+                break;
+            }
+            if (unlinkat(cur, e->d_name, 0) == 0) removed = 1;
+        }
+        closedir(d);
+        if (child) {
+            fchmodat(cur, child, 0700, 0);
+            int sub = openat(cur, child, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+            if (sub < 0) {
+                free(child);
+                break;
+            }
+            if (depth == cap) {
+                cap = cap ? cap * 2 : 64;
+                names = realloc(names, cap * sizeof *names);
+                if (!names) abort();
+            }
+            names[depth++] = child;
+            close(cur);
+            cur = sub;
+            continue;
+        }
+        if (removed) continue; /* readdir may skip entries while we unlink */
+        if (depth == 0) break;
+        int parent = openat(cur, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        close(cur);
+        cur = parent;
+        char *name = names[--depth];
+        if (cur >= 0) unlinkat(cur, name, AT_REMOVEDIR);
+        free(name);
+        if (cur < 0) break;
+    }
+    if (cur >= 0) close(cur);
+    while (depth > 0) free(names[--depth]);
+    free(names);
+    CHECK(rmdir(root) == 0);
+}
+
+/* A chain of `levels` folders named "d" under dir/name, with a file at the
+ * bottom; built with *at() calls so it may go beyond PATH_MAX. */
+static void make_deep(const char *dir, const char *name, int levels) {
+    char *p = join(dir, name);
+    CHECK(mkdir(p, 0755) == 0);
+    int fd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    free(p);
+    REQUIRE(fd >= 0);
+    for (int i = 0; i < levels; i++) {
+        if (mkdirat(fd, "d", 0755) != 0) break;
+        int sub = openat(fd, "d", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        close(fd);
+        fd = sub;
+        if (fd < 0) return;
+    }
+    int f = openat(fd, "leaf.txt", O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+    CHECK(f >= 0);
+    if (f >= 0) {
+        CHECK(write(f, "deep", 4) == 4);
+        close(f);
+    }
+    close(fd);
+}
+
+static int contains(const char *haystack, const char *needle) {
+    return haystack && strstr(haystack, needle) != NULL;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Walking                                                                  */
+/* ------------------------------------------------------------------------ */
+
+TEST(walk_sorted_depth_first_with_skips_links_and_odd_names) {
+    char *tmp = make_tmp();
+    char *root = join(tmp, "root");
+    CHECK(mkdir(root, 0755) == 0);
+
+    write_file(root, "B.txt", "upper", 5);
+    write_file(root, "a.txt", "lower", 5);
+    write_file(root, ".hidden.txt", "dot files are indexed", 21);
+    make_dir(root, "a");
+    char *a = join(root, "a");
+    write_file(a, "z.txt", "z", 1);
+    make_dir(a, "sub");
+    char *sub = join(a, "sub");
+    write_file(sub, "deep.txt", "deep", 4);
+    make_dir(root, ".git");
+    char *git = join(root, ".git");
+    write_file(git, "config", "[core]", 6);
+    make_dir(root, "idx.lode");
+    char *idx = join(root, "idx.lode");
+    write_file(idx, "MANIFEST", "LODEMAN1\0\0\0\1", 12);
+    write_file(idx, "data.txt", "inside an index", 15);
+    make_dir(root, "notidx");
+    char *notidx = join(root, "notidx");
+    write_file(notidx, "MANIFEST", "LODEMAN", 7); /* too short: not an index */
+    write_file(notidx, "m.txt", "m", 1);
+    make_dir(root, "out");
+    char *out = join(root, "out");
+    write_file(out, "x.txt", "the index being written", 23);
+    make_link("a.txt", root, "link_file");
+    make_link("a/sub", root, "linkdir");
+    make_dir(root, "cycle");
+    char *cycle = join(root, "cycle");
+    write_file(cycle, "c.txt", "c", 1);
+    make_link("..", cycle, "back");
+    make_link("does-not-exist", root, "dangling");
+    char *fifo = join(root, "fifo");
+    CHECK(mkfifo(fifo, 0644) == 0);
+    write_file(root, "new\nline.txt", "n", 1);
+    write_file(root, "bad\xff\xfe.txt", "b", 1);
+
+    /* skip_dir spelled differently from the walk: compared by identity */
+    char *skip = join(root, "./out/");
+    seen s;
+    memset(&s, 0, sizeof s);
+    /* a FIFO opened by the walk would block this call forever */
+    int rc = walk_path(root, skip, on_file, on_warn, &s, NULL);
+    CHECK_EQ_U64(rc, 0);
+
+    const char *expect[] = {".hidden.txt", "B.txt",        "a/sub/deep.txt",    "a/z.txt",
+                            "a.txt",       "bad\xff\xfe.txt", "cycle/c.txt",    "link_file",
+                            "linkdir/deep.txt", "new\nline.txt", "notidx/MANIFEST", "notidx/m.txt"};
+    size_t n = sizeof expect / sizeof expect[0];
+    CHECK_EQ_U64(s.nfiles, n);
+    for (size_t i = 0; i < n && i < s.nfiles; i++) {
+        char *want = join(root, expect[i]);
+        CHECK_STR(s.files[i], want);
+        free(want);
+    }
+    /* sizes come from the target of a followed link */
+    CHECK_EQ_U64(s.sizes[7], 5);
+
+    REQUIRE(s.nwarn == 3);
+    char *w0 = join(cycle, "back"), *w1 = join(root, "dangling");
+    CHECK_STR(s.warn_paths[0], w0);
+    CHECK_STR(s.warn_msgs[0], "symbolic link loop, not followed");
+    CHECK_STR(s.warn_paths[1], w1);
+    CHECK_STR(s.warn_msgs[1], "broken symbolic link");
+    CHECK_STR(s.warn_paths[2], fifo);
+    CHECK_STR(s.warn_msgs[2], "not a regular file, skipped");
+    free(w0);
+    free(w1);
+    seen_free(&s);
+
+    /* without skip_dir, "out" is walked; a missing skip_dir is ignored */
+    char *missing = join(tmp, "not-yet-created.lode");
+    rc = walk_path(root, missing, on_file, on_warn, &s, NULL);
+    CHECK_EQ_U64(rc, 0);
+    CHECK_EQ_U64(s.nfiles, n + 1);
+    char *outx = join(out, "x.txt");
+    if (s.nfiles == n + 1) CHECK_STR(s.files[n], outx);
+    free(outx);
+    free(missing);
+    seen_free(&s);
+
+    /* the walk is identical every time */
+    seen s2;
+    memset(&s, 0, sizeof s);
+    memset(&s2, 0, sizeof s2);
+    walk_path(root, skip, on_file, on_warn, &s, NULL);
+    walk_path(root, skip, on_file, on_warn, &s2, NULL);
+    CHECK_EQ_U64(s.nfiles, s2.nfiles);
+    for (size_t i = 0; i < s.nfiles && i < s2.nfiles; i++) CHECK_STR(s.files[i], s2.files[i]);
+    seen_free(&s);
+    seen_free(&s2);
+
+    free(skip);
+    free(fifo);
+    free(cycle);
+    free(out);
+    free(notidx);
+    free(idx);
+    free(git);
+    free(sub);
+    free(a);
+    free(root);
+    remove_tree(tmp);
+    free(tmp);
+}
+
+TEST(root_is_kept_as_typed) {
+    char *tmp = make_tmp();
+    write_file(tmp, "x.txt", "x", 1);
+    size_t n = strlen(tmp);
+    char *slash = malloc(n + 2);
+    REQUIRE(slash != NULL);
+    memcpy(slash, tmp, n);
+    memcpy(slash + n, "/", 2);
+    seen s;
+    memset(&s, 0, sizeof s);
+    CHECK_EQ_U64(walk_path(slash, NULL, on_file, on_warn, &s, NULL), 0);
+    char *want = join(tmp, "x.txt");
+    REQUIRE(s.nfiles == 1);
+    CHECK_STR(s.files[0], want); /* one '/', not two */
+    seen_free(&s);
+
+    /* "." gives "./x.txt" */
+    int here = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    REQUIRE(here >= 0);
+    CHECK(chdir(tmp) == 0);
+    CHECK_EQ_U64(walk_path(".", NULL, on_file, on_warn, &s, NULL), 0);
+    CHECK(fchdir(here) == 0);
+    close(here);
+    CHECK_EQ_U64(s.nfiles, 1);
+    if (s.nfiles == 1) CHECK_STR(s.files[0], "./x.txt");
+    seen_free(&s);
+    free(want);
+    free(slash);
+    remove_tree(tmp);
+    free(tmp);
+}
+
+TEST(root_may_be_a_single_file) {
+    char *tmp = make_tmp();
+    write_file(tmp, "one.txt", "hello world", 11);
+    char *path = join(tmp, "one.txt");
+    struct stat st;
+    CHECK(stat(path, &st) == 0);
+    seen s;
+    memset(&s, 0, sizeof s);
+    CHECK_EQ_U64(walk_path(path, NULL, on_file, on_warn, &s, NULL), 0);
+    REQUIRE(s.nfiles == 1);
+    CHECK_STR(s.files[0], path);
+    CHECK_EQ_U64(s.sizes[0], 11);
+    CHECK_EQ_U64(s.mtimes[0], (int64_t)st.st_mtime);
+    CHECK_EQ_U64(s.nwarn, 0);
+    seen_free(&s);
+    free(path);
+    remove_tree(tmp);
+    free(tmp);
+}
+
+TEST(missing_root_is_not_found) {
+    char *tmp = make_tmp();
+    char *path = join(tmp, "nothing-here");
+    lode_error err;
+    memset(&err, 0, sizeof err);
+    seen s;
+    memset(&s, 0, sizeof s);
+    CHECK_EQ_U64(walk_path(path, NULL, on_file, on_warn, &s, &err), (uint64_t)LODE_ENOTFOUND);
+    CHECK_EQ_U64(err.code, (uint64_t)LODE_ENOTFOUND);
+    CHECK(contains(err.message, path));
+    CHECK_EQ_U64(s.nfiles, 0);
+
+    /* a root that is a dangling symlink says so */
+    make_link("gone", tmp, "link");
+    char *link = join(tmp, "link");
+    CHECK_EQ_U64(walk_path(link, NULL, on_file, on_warn, &s, &err), (uint64_t)LODE_ENOTFOUND);
+    CHECK(contains(err.message, link));
+    CHECK(contains(err.message, "broken symbolic link"));
+    seen_free(&s);
+    free(link);
+    free(path);
+    remove_tree(tmp);
+    free(tmp);
+}
+
+TEST(root_that_is_an_index_is_not_entered) {
+    char *tmp = make_tmp();
+    write_file(tmp, "MANIFEST", "LODEMAN1 rest", 13);
+    write_file(tmp, "seg.txt", "x", 1);
+    seen s;
+    memset(&s, 0, sizeof s);
+    CHECK_EQ_U64(walk_path(tmp, NULL, on_file, on_warn, &s, NULL), 0);
+    CHECK_EQ_U64(s.nfiles, 0);
+    CHECK_EQ_U64(s.nwarn, 1);
+    seen_free(&s);
+    remove_tree(tmp);
+    free(tmp);
+}
+
+TEST(manifest_fifo_does_not_block_the_walk) {
+    char *tmp = make_tmp();
+    char *m = join(tmp, "MANIFEST");
+    CHECK(mkfifo(m, 0644) == 0);
+    write_file(tmp, "f.txt", "f", 1);
+    seen s;
+    memset(&s, 0, sizeof s);
+    CHECK_EQ_U64(walk_path(tmp, NULL, on_file, on_warn, &s, NULL), 0);
+    CHECK_EQ_U64(s.nfiles, 1);
+    REQUIRE(s.nwarn == 1);
+    CHECK_STR(s.warn_paths[0], m);
+    seen_free(&s);
+    free(m);
+    remove_tree(tmp);
+    free(tmp);
+}
+
+TEST(callback_value_stops_the_walk) {
+    char *tmp = make_tmp();
+    write_file(tmp, "1.txt", "1", 1);
+    make_dir(tmp, "2");
+    char *two = join(tmp, "2");
+    write_file(two, "a.txt", "a", 1);
+    write_file(two, "b.txt", "b", 1);
+    write_file(tmp, "3.txt", "3", 1);
+    seen s;
+    memset(&s, 0, sizeof s);
+    s.stop_at = 2;
+    CHECK_EQ_U64(walk_path(tmp, NULL, on_file, on_warn, &s, NULL), 42);
+    CHECK_EQ_U64(s.nfiles, 2);
+    seen_free(&s);
+    free(two);
+    remove_tree(tmp);
+    free(tmp);
+}
+
+/* Entries that disappear after the folder was listed: the callback on the
+ * first file removes the others. */
+static void vanish_others(seen *s) {
+    char *b = join(s->root, "b");
+    char *bx = join(b, "x.txt");
+    char *c = join(s->root, "c.txt");
+    CHECK(unlink(bx) == 0);
+    CHECK(rmdir(b) == 0);
+    CHECK(unlink(c) == 0);
+    free(b);
+    free(bx);
+    free(c);
+}
+
+TEST(entries_vanishing_during_the_walk_are_warned) {
+    char *tmp = make_tmp();
+    write_file(tmp, "a.txt", "a", 1);
+    make_dir(tmp, "b");
+    char *b = join(tmp, "b");
+    write_file(b, "x.txt", "x", 1);
+    write_file(tmp, "c.txt", "c", 1);
+    seen s;
+    memset(&s, 0, sizeof s);
+    s.on_first = vanish_others;
+    s.root = tmp;
+    CHECK_EQ_U64(walk_path(tmp, NULL, on_file, on_warn, &s, NULL), 0);
+    CHECK_EQ_U64(s.nfiles, 1);
+    REQUIRE(s.nwarn == 2);
+    char *c = join(tmp, "c.txt");
+    CHECK_STR(s.warn_paths[0], b);
+    CHECK_STR(s.warn_msgs[0], "vanished while indexing");
+    CHECK_STR(s.warn_paths[1], c);
+    CHECK_STR(s.warn_msgs[1], "vanished while indexing");
+    free(c);
+    seen_free(&s);
+    free(b);
+    remove_tree(tmp);
+    free(tmp);
+}
+
+/* Takes the last file descriptor the process may open, so that the walk
+ * cannot open the next folder. */
+static void take_last_fd(seen *s) { s->held_fd = open("/dev/null", O_RDONLY | O_CLOEXEC); }
+
+TEST(unreadable_folder_is_warned_with_the_reason) {
+    char *tmp = make_tmp();
+    write_file(tmp, "a.txt", "a", 1);
+    make_dir(tmp, "locked");
+    char *locked = join(tmp, "locked");
+    write_file(locked, "secret.txt", "s", 1);
+    seen s;
+    memset(&s, 0, sizeof s);
+    if (geteuid() != 0) {
+        CHECK(chmod(locked, 0) == 0);
+        CHECK_EQ_U64(walk_path(tmp, NULL, on_file, on_warn, &s, NULL), 0);
+        CHECK(chmod(locked, 0755) == 0);
+        CHECK_EQ_U64(s.nfiles, 1);
+        REQUIRE(s.nwarn == 1);
+        CHECK_STR(s.warn_paths[0], locked);
+        CHECK(contains(s.warn_msgs[0], strerror(EACCES)));
+    } else {
+        /* root opens any folder whatever its mode: run out of file
+         * descriptors instead. The limit allows exactly the lowest free
+         * one, which the walk uses for the root folder and closes; the
+         * callback on a.txt then takes it, and "locked" cannot be opened. */
+        int probe = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        REQUIRE(probe >= 0);
+        close(probe);
+        struct rlimit old, low;
+        REQUIRE(getrlimit(RLIMIT_NOFILE, &old) == 0);
+        low = old;
+        low.rlim_cur = (rlim_t)probe + 1;
+        REQUIRE(setrlimit(RLIMIT_NOFILE, &low) == 0);
+        s.on_first = take_last_fd;
+        s.held_fd = -1;
+        int rc = walk_path(tmp, NULL, on_file, on_warn, &s, NULL);
+        CHECK(setrlimit(RLIMIT_NOFILE, &old) == 0);
+        CHECK_EQ_U64(rc, 0);
+        CHECK(s.held_fd == probe);
+        if (s.held_fd >= 0) close(s.held_fd);
+        CHECK_EQ_U64(s.nfiles, 1);
+        REQUIRE(s.nwarn == 1);
+        CHECK_STR(s.warn_paths[0], locked);
+        CHECK(contains(s.warn_msgs[0], strerror(EMFILE)));
+    }
+    seen_free(&s);
+    free(locked);
+    remove_tree(tmp);
+    free(tmp);
+}
+
+TEST(deep_tree_is_walked_without_recursion) {
+    char *tmp = make_tmp();
+    make_deep(tmp, "deep", 2000);
+    seen s;
+    memset(&s, 0, sizeof s);
+    CHECK_EQ_U64(walk_path(tmp, NULL, on_file, on_warn, &s, NULL), 0);
+    CHECK_EQ_U64(s.nwarn, 0);
+    REQUIRE(s.nfiles == 1);
+    size_t want = strlen(tmp) + strlen("/deep") + 2000 * 2 + strlen("/leaf.txt");
+    CHECK_EQ_U64(strlen(s.files[0]), want);
+    CHECK(contains(s.files[0], "/d/d/d/leaf.txt"));
+    seen_free(&s);
+
+    /* 10 000 levels: past PATH_MAX the entry cannot be reached by a path
+     * (nor read later), which is one warning; nothing overflows */
+    make_deep(tmp, "deeper", 10000);
+    CHECK_EQ_U64(walk_path(tmp, NULL, on_file, on_warn, &s, NULL), 0);
+    CHECK_EQ_U64(s.nfiles, 1);
+    CHECK_EQ_U64(s.nwarn, 1);
+    seen_free(&s);
+    remove_tree(tmp);
+    free(tmp);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Reading                                                                  */
+/* ------------------------------------------------------------------------ */
+
+TEST(read_replaces_the_buffer_with_the_file) {
+    char *tmp = make_tmp();
+    write_file(tmp, "f.txt", "hello\nworld", 11);
+    char *path = join(tmp, "f.txt");
+    lode_buf b;
+    buf_init(&b);
+    buf_append(&b, "junk junk junk junk", 19);
+    CHECK_EQ_U64(source_read(path, 1000, &b, NULL), 0);
+    CHECK_EQ_U64(b.len, 11);
+    CHECK(b.len == 11 && memcmp(b.data, "hello\nworld", 11) == 0);
+
+    /* a larger file than the first allocation guess */
+    size_t big = 300000;
+    char *data = malloc(big);
+    REQUIRE(data != NULL);
+    for (size_t i = 0; i < big; i++) data[i] = (char)('a' + i % 23);
+    write_file(tmp, "big.txt", data, big);
+    char *bigp = join(tmp, "big.txt");
+    CHECK_EQ_U64(source_read(bigp, big, &b, NULL), 0);
+    CHECK_EQ_U64(b.len, big);
+    CHECK(b.len == big && memcmp(b.data, data, big) == 0);
+
+    /* an empty file reads as nothing */
+    write_file(tmp, "empty.txt", "", 0);
+    char *emptyp = join(tmp, "empty.txt");
+    CHECK_EQ_U64(source_read(emptyp, 1000, &b, NULL), 0);
+    CHECK_EQ_U64(b.len, 0);
+    buf_free(&b);
+    free(data);
+    free(bigp);
+    free(emptyp);
+    free(path);
+    remove_tree(tmp);
+    free(tmp);
+}
+
+TEST(read_of_a_missing_file_is_not_found) {
+    char *tmp = make_tmp();
+    char *path = join(tmp, "missing.txt");
+    lode_buf b;
+    buf_init(&b);
+    lode_error err;
+    memset(&err, 0, sizeof err);
+    CHECK_EQ_U64(source_read(path, 1000, &b, &err), (uint64_t)LODE_ENOTFOUND);
+    CHECK(contains(err.message, path));
+    CHECK_EQ_U64(b.len, 0);
+    buf_free(&b);
+    free(path);
+    remove_tree(tmp);
+    free(tmp);
+}
+
+TEST(read_over_the_limit_is_refused) {
+    char *tmp = make_tmp();
+    char hundred[100];
+    memset(hundred, 'h', sizeof hundred);
+    write_file(tmp, "h.txt", hundred, sizeof hundred);
+    char *path = join(tmp, "h.txt");
+    lode_buf b;
+    buf_init(&b);
+    lode_error err;
+    memset(&err, 0, sizeof err);
+    CHECK_EQ_U64(source_read(path, 99, &b, &err), (uint64_t)LODE_ELIMIT);
+    CHECK(contains(err.message, path));
+    CHECK_EQ_U64(b.len, 0);
+    CHECK_EQ_U64(source_read(path, 100, &b, &err), 0);
+    CHECK_EQ_U64(b.len, 100);
+    CHECK_EQ_U64(source_read(path, UINT64_MAX, &b, &err), 0);
+    CHECK_EQ_U64(b.len, 100);
+    buf_free(&b);
+    free(path);
+    remove_tree(tmp);
+    free(tmp);
+}
+
+TEST(read_refuses_fifos_and_folders_without_blocking) {
+    char *tmp = make_tmp();
+    char *fifo = join(tmp, "fifo");
+    CHECK(mkfifo(fifo, 0644) == 0);
+    lode_buf b;
+    buf_init(&b);
+    lode_error err;
+    memset(&err, 0, sizeof err);
+    CHECK_EQ_U64(source_read(fifo, 1000, &b, &err), (uint64_t)LODE_EIO);
+    CHECK(contains(err.message, fifo));
+    CHECK_EQ_U64(source_read(tmp, 1000, &b, &err), (uint64_t)LODE_EIO);
+    CHECK(contains(err.message, tmp));
+    buf_free(&b);
+    free(fifo);
+    remove_tree(tmp);
+    free(tmp);
+}
+
+TEST(unreadable_file_is_an_error_naming_the_path) {
+    char *tmp = make_tmp();
+    write_file(tmp, "f.txt", "content", 7);
+    char *path = join(tmp, "f.txt");
+    lode_buf b;
+    buf_init(&b);
+    lode_error err;
+    memset(&err, 0, sizeof err);
+    if (geteuid() != 0) {
+        CHECK(chmod(path, 0) == 0);
+        CHECK_EQ_U64(source_read(path, 1000, &b, &err), (uint64_t)LODE_EIO);
+        CHECK(contains(err.message, path));
+        CHECK(contains(err.message, strerror(EACCES)));
+        CHECK(chmod(path, 0644) == 0);
+    } else {
+        /* root reads a chmod 000 file: make the read fail another way. The
+         * walk reports the file, then it vanishes before the read. */
+        seen s;
+        memset(&s, 0, sizeof s);
+        CHECK_EQ_U64(walk_path(tmp, NULL, on_file, on_warn, &s, NULL), 0);
+        REQUIRE(s.nfiles == 1);
+        CHECK_STR(s.files[0], path);
+        CHECK(unlink(path) == 0);
+        CHECK_EQ_U64(source_read(s.files[0], 1000, &b, &err), (uint64_t)LODE_ENOTFOUND);
+        CHECK(contains(err.message, path));
+        CHECK(contains(err.message, strerror(ENOENT)));
+        seen_free(&s);
+        /* and a file replaced by a dangling symlink */
+        make_link("elsewhere", tmp, "f.txt");
+        CHECK_EQ_U64(source_read(path, 1000, &b, &err), (uint64_t)LODE_ENOTFOUND);
+        CHECK(contains(err.message, path));
+    }
+    CHECK_EQ_U64(b.len, 0);
+    buf_free(&b);
+    free(path);
+    remove_tree(tmp);
+    free(tmp);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Binary sniffing                                                          */
+/* ------------------------------------------------------------------------ */
+
+TEST(binary_means_a_nul_within_the_sniff_window) {
+    uint8_t *d = malloc(BINARY_SNIFF_BYTES + 100);
+    REQUIRE(d != NULL);
+    memset(d, 'a', BINARY_SNIFF_BYTES + 100);
+    CHECK(!looks_binary(d, BINARY_SNIFF_BYTES + 100));
+    d[100] = 0;
+    CHECK(looks_binary(d, 200));
+    CHECK(!looks_binary(d, 100)); /* the NUL is past the data */
+    d[100] = 'a';
+    d[BINARY_SNIFF_BYTES - 1] = 0;
+    CHECK(looks_binary(d, BINARY_SNIFF_BYTES + 100));
+    d[BINARY_SNIFF_BYTES - 1] = 'a';
+    d[BINARY_SNIFF_BYTES] = 0;
+    CHECK(!looks_binary(d, BINARY_SNIFF_BYTES + 100));
+    CHECK(!looks_binary(d, 0));
+    CHECK(!looks_binary(NULL, 0));
+    free(d);
+}
+
+TEST_MAIN(TEST_CASE(walk_sorted_depth_first_with_skips_links_and_odd_names),
+          TEST_CASE(root_is_kept_as_typed),
+          TEST_CASE(root_may_be_a_single_file),
+          TEST_CASE(missing_root_is_not_found),
+          TEST_CASE(root_that_is_an_index_is_not_entered),
+          TEST_CASE(manifest_fifo_does_not_block_the_walk),
+          TEST_CASE(callback_value_stops_the_walk),
+          TEST_CASE(entries_vanishing_during_the_walk_are_warned),
+          TEST_CASE(unreadable_folder_is_warned_with_the_reason),
+          TEST_CASE(deep_tree_is_walked_without_recursion),
+          TEST_CASE(read_replaces_the_buffer_with_the_file),
+          TEST_CASE(read_of_a_missing_file_is_not_found),
+          TEST_CASE(read_over_the_limit_is_refused),
+          TEST_CASE(read_refuses_fifos_and_folders_without_blocking),
+          TEST_CASE(unreadable_file_is_an_error_naming_the_path),
+          TEST_CASE(binary_means_a_nul_within_the_sniff_window))

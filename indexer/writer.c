@@ -53,12 +53,19 @@ static int seg_path(const lode_writer *w, const char *name, char *out, size_t ca
     return 0;
 }
 
+/* "seg-GGGGGGGG-NNNN.lseg": 8 and 4 decimal digits. */
 static int parse_segment_name(const char *name, uint64_t *gen) {
-    unsigned long long g;
-    unsigned n;
-    char tail[8];
-    if (sscanf(name, "seg-%8llu-%4u.lse%1s", &g, &n, tail) != 3 || strlen(name) != 23 || tail[0] != 'g')
-        return 0;
+    static const char shape[] = "seg-########-####.lseg";
+    if (strlen(name) != sizeof shape - 1) return 0;
+    uint64_t g = 0;
+    for (size_t i = 0; shape[i]; i++) {
+        if (shape[i] == '#') {
+            if (name[i] < '0' || name[i] > '9') return 0;
+            if (i < 12) g = g * 10 + (uint64_t)(name[i] - '0');
+        } else if (name[i] != shape[i]) {
+            return 0;
+        }
+    }
     *gen = g;
     return 1;
 }

@@ -57,12 +57,42 @@ static void put_text(const char *p, size_t n) {
     }
 }
 
-/* A passage on one line per source line, indented, matches marked. */
+/* Line ends inside a passage: LF, CRLF (one end) or a lone CR, as indexed. */
+static int line_end_at(const char *t, size_t n, size_t i, size_t *len) {
+    if (t[i] == '\n') {
+        *len = 1;
+        return 1;
+    }
+    if (t[i] == '\r') {
+        *len = (i + 1 < n && t[i + 1] == '\n') ? 2 : 1;
+        return 1;
+    }
+    return 0;
+}
+
+/* The line number of byte `at` of a passage. */
+static unsigned line_of(const lode_passage *ps, size_t at) {
+    unsigned line = ps->line;
+    size_t len;
+    for (size_t i = 0; i < at && i < ps->length; i += len) {
+        len = 1;
+        if (line_end_at(ps->text, ps->length, i, &len)) line++;
+    }
+    return line;
+}
+
+static void put_line_number(unsigned line, const out_style *st) {
+    if (st->color)
+        printf("  " C_LINE "%u" C_RESET ": ", line);
+    else
+        printf("  %u: ", line);
+}
+
+/* A passage, each source line with its number, matches marked. */
 static void put_passage(const lode_passage *ps, const out_style *st) {
     size_t span = 0;
-    fputs("  ", stdout);
-    if (st->color) printf(C_LINE "%u" C_RESET ": ", ps->line);
-    else printf("%u: ", ps->line);
+    unsigned line = ps->line;
+    put_line_number(line, st);
     size_t i = 0;
     while (i < ps->length) {
         if (span < ps->span_count && i == ps->spans[span].start) {
@@ -74,28 +104,26 @@ static void put_passage(const lode_passage *ps, const out_style *st) {
             span++;
             continue;
         }
-        size_t stop = span < ps->span_count ? ps->spans[span].start : ps->length;
-        /* line breaks inside a passage keep its shape, indented */
-        while (i < stop) {
-            char ch = ps->text[i];
-            if (ch == '\r') {
-                i++;
-                continue;
-            }
-            if (ch == '\n') {
-                fputs("\n     ", stdout);
-                i++;
-                continue;
-            }
-            put_text(&ps->text[i], 1);
-            i++;
+        size_t len;
+        if (line_end_at(ps->text, ps->length, i, &len)) {
+            putchar('\n');
+            put_line_number(++line, st);
+            i += len;
+            continue;
         }
+        put_text(&ps->text[i], 1);
+        i++;
     }
     putchar('\n');
 }
 
 static void put_hit(const lode_hit *h, const out_style *st) {
-    unsigned line = h->passage_count ? h->passages[0].line : 1;
+    /* the heading points at the first match, where an editor should jump */
+    unsigned line = 1;
+    if (h->passage_count) {
+        const lode_passage *p = &h->passages[0];
+        line = line_of(p, p->span_count ? p->spans[0].start : 0);
+    }
     if (st->color)
         printf(C_PATH "%s" C_RESET ":" C_LINE "%u" C_RESET "  " C_DIM "score %.2f" C_RESET "\n", h->path, line,
                h->score);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "lode.h"
@@ -244,6 +245,84 @@ TEST(missing_index_is_not_found_with_a_message) {
     CHECK(strstr(err.message, "/nonexistent/lode/index") != NULL);
 }
 
+/* A memory budget of one byte writes a segment per document: the answers
+ * must be those of the one-segment index, because statistics are global. */
+TEST(many_segments_answer_like_one) {
+    char path[600];
+    snprintf(path, sizeof path, "%s/split.lode", tmpdir);
+    lode_writer_options o = LODE_WRITER_OPTIONS_INIT;
+    o.memory_budget = 1;
+    lode_writer *w;
+    lode_error err;
+    REQUIRE(lode_writer_open(&w, path, &o, &err) == 0);
+    REQUIRE(lode_writer_add_path(w, LODE_SOURCE_DIR "/corpus", &err) == 0);
+    REQUIRE(lode_writer_commit(w, &err) == 0);
+    lode_writer_stats st;
+    lode_writer_get_stats(w, &st);
+    CHECK_EQ_U64(st.segments_written, 5);
+    lode_writer_free(w);
+    lode_index *split;
+    REQUIRE(lode_index_open(&split, path, &err) == 0);
+    lode_index_info info;
+    lode_index_get_info(split, &info);
+    CHECK_EQ_U64(info.segments, 5);
+    CHECK_EQ_U64(info.documents, 5);
+    static const char *queries[] = {"restless legs", "glycinate sleep dose", "citrate", "Dr. Axe", "muscle cramps"};
+    for (size_t q = 0; q < sizeof queries / sizeof *queries; q++) {
+        lode_results *a = search(queries[q], 0, 10), *b = NULL;
+        REQUIRE(lode_search(&b, split, queries[q], NULL, &err) == 0);
+        REQUIRE(a);
+        CHECK_EQ_U64(lode_results_count(a), lode_results_count(b));
+        for (size_t i = 0; i < lode_results_count(a) && i < lode_results_count(b); i++) {
+            lode_hit x, y;
+            lode_results_get(a, i, &x);
+            lode_results_get(b, i, &y);
+            CHECK_STR(x.path, y.path);
+            CHECK(x.score - y.score < 1e-9 && y.score - x.score < 1e-9);
+            CHECK_EQ_U64(x.passages[0].offset, y.passages[0].offset);
+            CHECK_EQ_U64(x.passages[0].span_count, y.passages[0].span_count);
+        }
+        lode_results_free(a);
+        lode_results_free(b);
+    }
+    lode_index_close(split);
+}
+
+TEST(an_empty_folder_makes_an_empty_index_that_answers_nothing) {
+    char dir[600], path[600];
+    snprintf(dir, sizeof dir, "%s/empty-input", tmpdir);
+    snprintf(path, sizeof path, "%s/empty.lode", tmpdir);
+    REQUIRE(mkdir(dir, 0755) == 0);
+    lode_writer *w;
+    lode_error err;
+    REQUIRE(lode_writer_open(&w, path, NULL, &err) == 0);
+    REQUIRE(lode_writer_add_path(w, dir, &err) == 0);
+    REQUIRE(lode_writer_commit(w, &err) == 0);
+    lode_writer_free(w);
+    lode_index *e;
+    REQUIRE(lode_index_open(&e, path, &err) == 0);
+    lode_results *r = NULL;
+    CHECK(lode_search(&r, e, "magnesium", NULL, &err) == 0);
+    CHECK(r && lode_results_count(r) == 0);
+    lode_results_free(r);
+    CHECK(lode_index_check(e, &err) == 0);
+    lode_index_close(e);
+}
+
+TEST(a_second_writer_is_refused_while_the_first_holds_the_lock) {
+    char path[600];
+    snprintf(path, sizeof path, "%s/locked.lode", tmpdir);
+    lode_writer *w1, *w2 = NULL;
+    lode_error err;
+    REQUIRE(lode_writer_open(&w1, path, NULL, &err) == 0);
+    CHECK(lode_writer_open(&w2, path, NULL, &err) == LODE_ELOCKED);
+    CHECK(w2 == NULL);
+    CHECK(strstr(err.message, "locked") != NULL);
+    lode_writer_free(w1);
+    CHECK(lode_writer_open(&w2, path, NULL, &err) == 0);
+    lode_writer_free(w2);
+}
+
 static int build_index(void) {
     if (!mkdtemp(tmpdir)) return -1;
     snprintf(index_path, sizeof index_path, "%s/corpus.lode", tmpdir);
@@ -283,6 +362,9 @@ int main(int argc, char **argv) {
         TEST_CASE(a_query_without_words_is_an_error_not_an_empty_answer),
         TEST_CASE(index_info_counts_the_corpus),
         TEST_CASE(missing_index_is_not_found_with_a_message),
+        TEST_CASE(many_segments_answer_like_one),
+        TEST_CASE(an_empty_folder_makes_an_empty_index_that_answers_nothing),
+        TEST_CASE(a_second_writer_is_refused_while_the_first_holds_the_lock),
     };
     if (build_index()) return 1;
     int rc = test_run(cases, sizeof cases / sizeof cases[0], argc, argv);

@@ -63,8 +63,8 @@ enum {
 LODE_EXPORT const char *lode_strerror(int code);
 
 /* Details of a failure, filled by any function given a non-NULL pointer.
- * `message` names what failed, e.g. "corpus.lode/seg-000001.lseg: section
- * LEXICON: checksum mismatch"; for syntax errors `column` is the 1-based
+ * `message` names what failed, e.g. "corpus.lode/seg-00000001-0001.lseg:
+ * section LEXICON: checksum mismatch"; for syntax errors `column` is the 1-based
  * column (in bytes) of the query where the problem is, else 0. */
 typedef struct lode_error {
     int code;

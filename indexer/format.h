@@ -19,11 +19,14 @@
  * preceding header bytes. */
 #define SEG_HEADER_FIXED 32
 #define SEG_SECTION_ENTRY 32 /* u32 id, u32 flags(0), u64 offset, u64 length, u32 crc32, u32 zero */
-#define SEG_PAGE_SIZE 4096   /* page checksums: one CRC-32 per 4 KiB of the file */
+/* Page checksums: one CRC-32 per 4 KiB page of the bytes from the end of the
+ * header to the start of PAGECRC (pages count from the end of the header). */
+#define SEG_PAGE_SIZE 4096
 #define SEG_ALIGN 8          /* sections start at multiples of 8 */
 
-/* Section ids, in file order. A reader needs all of them; ids above
- * SEC_COUNT would be optional sections of a later minor version. */
+/* Section ids, in file order. A reader needs all of them; other ids would be
+ * optional sections of a later minor version: skipped, but still covered by
+ * the page checksums. */
 enum {
     SEC_META = 1,
     SEC_DOCS = 2,

@@ -94,7 +94,7 @@ int varint_get(const uint8_t **p, const uint8_t *end, uint64_t *out);
 /* Same, but the value must fit in 32 bits (else -1). */
 int varint_get32(const uint8_t **p, const uint8_t *end, uint32_t *out);
 
-/* Bit packing of up to BLOCK_SIZE 32-bit values at a fixed width (0..32):
+/* Bit packing of up to POSTINGS_BLOCK 32-bit values at a fixed width (0..32):
  * values are written low bit first into a little-endian bit stream; the last
  * byte is zero-padded. Width 0 stores nothing (all values are zero). */
 unsigned bitwidth_of(const uint32_t *v, size_t n);

@@ -42,6 +42,21 @@
 #define LODE_MAX_QUERY_BYTES 8192
 #define LODE_MAX_QUERY_TERMS 256
 
+/* Deepest nesting of parentheses and operators in a query: the parser and
+ * the evaluator recurse on the tree, and no real query nests this deep. */
+#define LODE_MAX_QUERY_DEPTH 32
+
+/* A prefix query (`magn*`) needs this many characters: a shorter prefix
+ * matches a large part of the vocabulary and selects almost every document. */
+#define LODE_MIN_PREFIX_CHARS 2
+
+/* Most distinct index terms one prefix may expand to; beyond, the query is
+ * refused with a message asking for a longer prefix. */
+#define LODE_MAX_PREFIX_TERMS 1024
+
+/* Largest NEAR distance, in words. */
+#define LODE_MAX_NEAR_DISTANCE 1000
+
 /* Most documents one search returns. */
 #define LODE_MAX_RESULTS 100000
 

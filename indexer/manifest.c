@@ -70,18 +70,19 @@ int manifest_read(manifest *m, const char *dir, lode_error *err) {
     close(fd);
     if (rc) goto done;
     const uint8_t *p = data, *end = data + len;
-    if (len < 29 || memcmp(p, MANIFEST_MAGIC, 8) != 0) {
+    if (len < 30 || memcmp(p, MANIFEST_MAGIC, 8) != 0) {
         rc = bad(err, path, len < 8 ? "truncated" : "not a lode MANIFEST (bad magic)");
         goto done;
     }
-    if ((uint32_t)crc32(0, data, (uInt)(len - 4)) != load_u32(end - 4)) {
-        rc = bad(err, path, "checksum mismatch (damaged or truncated)");
-        goto done;
-    }
+    /* the version first: a later format may change everything after it */
     uint32_t version = load_u32(p + 8);
     if (version != MANIFEST_FORMAT_VERSION) {
         rc = lode_fail(err, LODE_EVERSION, "%s: format version %u, this lode reads version %u", path,
                        version, MANIFEST_FORMAT_VERSION);
+        goto done;
+    }
+    if ((uint32_t)crc32(0, data, (uInt)(len - 4)) != load_u32(end - 4)) {
+        rc = bad(err, path, "checksum mismatch (damaged or truncated)");
         goto done;
     }
     m->segment_count = load_u32(p + 12);

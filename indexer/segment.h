@@ -160,6 +160,7 @@ typedef struct doc_info {
     const char *title;
     uint32_t title_len;
     uint32_t passage_count;
+    uint64_t doc_size;
     const uint8_t *passages; /* encoded; decode with doc_info_passages */
     const uint8_t *end;
 } doc_info;

@@ -36,7 +36,8 @@ static int corrupt(const segment *s, int sec, const char *what, lode_error *err)
 static int parse_meta(segment *s, lode_error *err) {
     const uint8_t *p;
     const section_ref *m = &s->sec[SEC_META];
-    if (m->length < 57 || m->length > 57 + 255) return corrupt(s, SEC_META, "bad length", err);
+    /* 53 fixed bytes and a stemmer name of 1..63 bytes */
+    if (m->length < 54 || m->length > 53 + sizeof s->stemmer - 1) return corrupt(s, SEC_META, "bad length", err);
     int rc = segment_view(s, SEC_META, 0, m->length, &p, err);
     if (rc) return rc;
     if ((uint32_t)crc32(0, p, (uInt)m->length) != m->crc) return corrupt(s, SEC_META, "checksum mismatch", err);
@@ -49,7 +50,8 @@ static int parse_meta(segment *s, lode_error *err) {
     uint32_t text_block = load_u32(p + 40), post_block = load_u32(p + 44), lex_block = load_u32(p + 48);
     uint8_t stem_len = p[52];
     if (text_block != TEXT_BLOCK_SIZE || post_block != POSTINGS_BLOCK || lex_block != LEXICON_BLOCK)
-        return corrupt(s, SEC_META, "unsupported block sizes", err);
+        return lode_fail(err, LODE_EVERSION, "%s: block sizes %u/%u/%u differ from this lode's format", s->name,
+                         text_block, post_block, lex_block);
     if (53u + stem_len != m->length || stem_len == 0 || stem_len >= sizeof s->stemmer)
         return corrupt(s, SEC_META, "bad stemmer name", err);
     memcpy(s->stemmer, p + 53, stem_len);
@@ -88,16 +90,24 @@ static int parse_header(segment *s, lode_error *err) {
                  (unsigned long long)file_len);
         return corrupt(s, 0, what, err);
     }
-    if (load_u32(h + 24) != SEG_PAGE_SIZE) return corrupt(s, 0, "unsupported page size", err);
+    if (load_u32(h + 24) != SEG_PAGE_SIZE)
+        return lode_fail(err, LODE_EVERSION, "%s: page size %u differs from this lode's format", s->name,
+                         load_u32(h + 24));
     s->header_crc = load_u32(h + header_len - 4);
+    uint64_t unknown_end = 0;
     for (uint32_t i = 0; i < count; i++) {
         const uint8_t *e = h + SEG_HEADER_FIXED + (size_t)i * SEG_SECTION_ENTRY;
         uint32_t id = load_u32(e);
         uint64_t off = load_u64(e + 8), len = load_u64(e + 16);
-        if (id == 0 || id > SEC_COUNT) continue; /* optional sections of later versions */
-        if (s->sec[id].offset) return corrupt(s, 0, "section listed twice", err);
         if (off < header_len || off > s->size || len > s->size - off)
-            return corrupt(s, (int)id, "section outside the file", err);
+            return corrupt(s, id <= SEC_COUNT ? (int)id : 0, "section outside the file", err);
+        if (id == 0 || id > SEC_COUNT) {
+            /* an optional section of a later minor version: skipped, but it
+             * must lie under the page checksums like every other byte */
+            if (off + len > unknown_end) unknown_end = off + len;
+            continue;
+        }
+        if (s->sec[id].offset) return corrupt(s, 0, "section listed twice", err);
         s->sec[id].offset = off;
         s->sec[id].length = len;
         s->sec[id].crc = load_u32(e + 24);
@@ -114,6 +124,8 @@ static int parse_header(segment *s, lode_error *err) {
     for (int id = 1; id < SEC_PAGECRC; id++)
         if (s->sec[id].offset + s->sec[id].length > pc->offset)
             return corrupt(s, id, "section overlaps the page checksums", err);
+    if (unknown_end > pc->offset || pc->offset + pc->length != s->size)
+        return corrupt(s, SEC_PAGECRC, "bytes outside the page checksums", err);
     s->page_ok = lode_calloc(s->page_count ? s->page_count : 1, sizeof *s->page_ok);
     if (!s->page_ok) return lode_fail(err, LODE_ENOMEM, "out of memory opening %s", s->name);
     return parse_meta(s, err);
@@ -206,10 +218,19 @@ static int check_page(segment *s, size_t page, int sec, lode_error *err) {
     if (end > s->sec[SEC_PAGECRC].offset) end = s->sec[SEC_PAGECRC].offset;
     uint32_t want = load_u32(s->data + s->sec[SEC_PAGECRC].offset + page * 4);
     if ((uint32_t)crc32(0, s->data + start, (uInt)(end - start)) != want) {
-        char what[96];
-        snprintf(what, sizeof what, "checksum mismatch in page %zu (bytes %llu-%llu)", page,
-                 (unsigned long long)start, (unsigned long long)end);
-        return corrupt(s, sec, what, err);
+        /* the damaged byte is somewhere in the page: name every section the
+         * page holds, since a page can straddle two */
+        char holds[128] = "";
+        size_t used = 0;
+        for (int id = 1; id < SEC_PAGECRC; id++) {
+            const section_ref *r = &s->sec[id];
+            if (r->length && r->offset < end && r->offset + r->length > start && used < sizeof holds - 16)
+                used += (size_t)snprintf(holds + used, sizeof holds - used, "%s%s", used ? "+" : "", section_name(id));
+        }
+        char what[256];
+        snprintf(what, sizeof what, "checksum mismatch in page %zu (bytes %llu-%llu, holding %s)", page,
+                 (unsigned long long)start, (unsigned long long)end, used ? holds : "padding");
+        return corrupt(s, sec ? sec : SEC_PAGECRC, what, err);
     }
     atomic_store_explicit(&s->page_ok[page], 1, memory_order_relaxed);
     return 0;
@@ -302,6 +323,7 @@ int segment_doc_info(segment *s, uint32_t doc, const doc_record *d, doc_info *ou
     if (varint_get32(&q, qend, &npass) || npass > d->size)
         return corrupt(s, SEC_DOCINFO, "bad passage count", err);
     out->passage_count = npass;
+    out->doc_size = d->size;
     out->passages = q;
     out->end = qend;
     return 0;
@@ -318,7 +340,7 @@ int doc_info_passages(segment *s, const doc_info *info, passage_record *out, lod
         uint64_t off = prev_end + d_off;
         line += d_line;
         tok += d_tok;
-        if (off + len > UINT32_MAX || line > UINT32_MAX || tok > UINT32_MAX || len == 0)
+        if (off + len > info->doc_size || line > UINT32_MAX || tok > UINT32_MAX || len == 0)
             return corrupt(s, SEC_DOCINFO, "passage out of range", err);
         out[i].offset = (uint32_t)off;
         out[i].length = len;
@@ -326,6 +348,7 @@ int doc_info_passages(segment *s, const doc_info *info, passage_record *out, lod
         out[i].first_token = (uint32_t)tok;
         prev_end = off + len;
     }
+    if (q != info->end) return corrupt(s, SEC_DOCINFO, "bytes after the passage table", err);
     return 0;
 }
 
@@ -371,7 +394,7 @@ typedef struct lex_cursor {
     const uint8_t *p, *end;
     uint32_t left;          /* terms left in this block */
     int first;
-    uint8_t term[256];
+    uint8_t term[255];
     uint32_t term_len;
     term_info ti;
 } lex_cursor;

@@ -36,8 +36,10 @@ enum {
     SEC_POSTINGS = 6,
     SEC_LEXICON = 7,
     SEC_LEXIDX = 8,
-    SEC_PAGECRC = 9,
-    SEC_COUNT = 9
+    SEC_VOCAB = 9,
+    SEC_VOCABIDX = 10,
+    SEC_PAGECRC = 11,
+    SEC_COUNT = 11
 };
 
 /* DOCS: one fixed record per document. */

@@ -17,110 +17,149 @@
 
 #include "segment.h"
 
-#define INITIAL_TABLE 4096
+#define INITIAL_SLOTS 4096
 #define STREAM_MIN 16
+
+void strtab_init(strtab *t) {
+    memset(t, 0, sizeof *t);
+    buf_init(&t->bytes);
+}
+
+void strtab_free(strtab *t) {
+    lode_free(t->hash);
+    lode_free(t->off);
+    lode_free(t->len);
+    lode_free(t->slots);
+    buf_free(&t->bytes);
+    strtab_init(t);
+}
+
+size_t strtab_memory(const strtab *t) {
+    return t->bytes.cap + (size_t)t->cap * (sizeof(uint64_t) + 2 * sizeof(uint32_t)) +
+           (size_t)t->slot_cap * sizeof(uint32_t);
+}
+
+static int strtab_grow_slots(strtab *t) {
+    uint32_t cap = t->slot_cap ? t->slot_cap * 2 : INITIAL_SLOTS;
+    uint32_t *slots = lode_calloc(cap, sizeof *slots);
+    if (!slots) return -1;
+    for (uint32_t i = 0; i < t->n; i++) {
+        uint32_t at = (uint32_t)t->hash[i] & (cap - 1);
+        while (slots[at]) at = (at + 1) & (cap - 1);
+        slots[at] = i + 1;
+    }
+    lode_free(t->slots);
+    t->slots = slots;
+    t->slot_cap = cap;
+    return 0;
+}
+
+int64_t strtab_intern(strtab *t, const char *str, uint32_t len, int *added) {
+    *added = 0;
+    /* keep the load under one half so probes stay short */
+    if ((uint64_t)(t->n + 1) * 2 > t->slot_cap && strtab_grow_slots(t)) return -1;
+    uint64_t h = lode_hash64(str, len, 0);
+    uint32_t mask = t->slot_cap - 1;
+    uint32_t at = (uint32_t)h & mask;
+    for (;;) {
+        uint32_t e = t->slots[at];
+        if (!e) break;
+        if (t->hash[e - 1] == h && t->len[e - 1] == len && memcmp(strtab_str(t, e - 1), str, len) == 0)
+            return e - 1;
+        at = (at + 1) & mask;
+    }
+    if (t->n == UINT32_MAX - 1 || t->bytes.len > UINT32_MAX - len) return -1;
+    if (t->n == t->cap) {
+        uint32_t cap = t->cap ? t->cap * 2 : 1024;
+        uint64_t *hv = lode_realloc(t->hash, (size_t)cap * sizeof *hv);
+        if (!hv) return -1;
+        t->hash = hv;
+        uint32_t *ov = lode_realloc(t->off, (size_t)cap * sizeof *ov);
+        if (!ov) return -1;
+        t->off = ov;
+        uint32_t *lv = lode_realloc(t->len, (size_t)cap * sizeof *lv);
+        if (!lv) return -1;
+        t->len = lv;
+        t->cap = cap;
+    }
+    t->hash[t->n] = h;
+    t->off[t->n] = (uint32_t)t->bytes.len;
+    t->len[t->n] = len;
+    buf_append(&t->bytes, str, len);
+    if (t->bytes.rc) return -1;
+    t->slots[at] = t->n + 1;
+    *added = 1;
+    return t->n++;
+}
 
 int inverter_init(inverter *inv) {
     memset(inv, 0, sizeof *inv);
-    buf_init(&inv->terms);
+    strtab_init(&inv->terms);
+    strtab_init(&inv->words);
     buf_init(&inv->docinfo);
     buf_init(&inv->text_pending);
     buf_init(&inv->text);
     buf_init(&inv->textidx);
     buf_init(&inv->scratch);
-    inv->table = lode_calloc(INITIAL_TABLE, sizeof *inv->table);
-    if (!inv->table) return LODE_ENOMEM;
-    inv->table_cap = INITIAL_TABLE;
     return 0;
 }
 
-static void release(inverter *inv, int keep_table) {
-    for (uint32_t i = 0; i < inv->terms_n; i++) lode_free(inv->terms_v[i].stream);
-    lode_free(inv->terms_v);
+void inverter_free(inverter *inv) {
+    if (inv->tv)
+        for (uint32_t i = 0; i < inv->terms.n; i++) lode_free(inv->tv[i].stream);
+    lode_free(inv->tv);
+    lode_free(inv->word_term);
+    strtab_free(&inv->terms);
+    strtab_free(&inv->words);
     lode_free(inv->docs);
     lode_free(inv->occ);
-    buf_free(&inv->terms);
     buf_free(&inv->docinfo);
     buf_free(&inv->text_pending);
     buf_free(&inv->text);
     buf_free(&inv->textidx);
     buf_free(&inv->scratch);
-    uint32_t *table = inv->table;
-    uint32_t cap = inv->table_cap;
-    memset(inv, 0, sizeof *inv);
-    if (keep_table) {
-        memset(table, 0, (size_t)cap * sizeof *table);
-        inv->table = table;
-        inv->table_cap = cap;
-    } else {
-        lode_free(table);
-    }
+    inverter_init(inv);
 }
 
-void inverter_reset(inverter *inv) {
-    /* a reset after a flush starts small again: the budget counts the table */
-    release(inv, 0);
-    inv->table = lode_calloc(INITIAL_TABLE, sizeof *inv->table);
-    if (inv->table) inv->table_cap = INITIAL_TABLE;
-}
-
-void inverter_free(inverter *inv) { release(inv, 0); }
+/* After a flush the buffer starts small again: the budget counts it all. */
+void inverter_reset(inverter *inv) { inverter_free(inv); }
 
 size_t inverter_memory(const inverter *inv) {
-    return inv->terms.cap + (size_t)inv->terms_cap * sizeof(mem_term) +
-           (size_t)inv->table_cap * sizeof(uint32_t) + inv->stream_bytes +
-           (size_t)inv->docs_cap * sizeof(mem_doc) + inv->docinfo.cap + inv->text_pending.cap +
+    return strtab_memory(&inv->terms) + strtab_memory(&inv->words) +
+           (size_t)inv->terms.cap * sizeof(mem_term) + (size_t)inv->words.cap * sizeof(uint32_t) +
+           inv->stream_bytes + (size_t)inv->docs_cap * sizeof(mem_doc) + inv->docinfo.cap + inv->text_pending.cap +
            inv->text.cap + inv->textidx.cap + inv->occ_cap * sizeof(uint64_t) + inv->scratch.cap;
 }
 
-static int grow_table(inverter *inv) {
-    uint32_t cap = inv->table_cap * 2;
-    uint32_t *t = lode_calloc(cap, sizeof *t);
-    if (!t) return LODE_ENOMEM;
-    for (uint32_t i = 0; i < inv->terms_n; i++) {
-        uint32_t slot = (uint32_t)inv->terms_v[i].hash & (cap - 1);
-        while (t[slot]) slot = (slot + 1) & (cap - 1);
-        t[slot] = i + 1;
+/* Find or add a term and its word; returns the term's index, or -1 when
+ * memory runs out. */
+static int64_t term_index(inverter *inv, const token *t) {
+    int added;
+    int64_t ti = strtab_intern(&inv->terms, t->term, t->term_len, &added);
+    if (ti < 0) return -1;
+    if (added) {
+        if (inv->terms.n > inv->tv_cap) {
+            uint32_t cap = inv->terms.cap;
+            mem_term *v = lode_realloc(inv->tv, (size_t)cap * sizeof *v);
+            if (!v) return -1;
+            inv->tv = v;
+            inv->tv_cap = cap;
+        }
+        memset(&inv->tv[ti], 0, sizeof inv->tv[ti]);
     }
-    lode_free(inv->table);
-    inv->table = t;
-    inv->table_cap = cap;
-    return 0;
-}
-
-/* Find or add a term; returns its index, or -1 when memory runs out. */
-static int64_t term_index(inverter *inv, const char *term, uint32_t len) {
-    uint64_t h = lode_hash64(term, len, 0);
-    uint32_t mask = inv->table_cap - 1;
-    uint32_t slot = (uint32_t)h & mask;
-    for (;;) {
-        uint32_t e = inv->table[slot];
-        if (!e) break;
-        const mem_term *t = &inv->terms_v[e - 1];
-        if (t->hash == h && t->term_len == len && memcmp(inv->terms.data + t->term_off, term, len) == 0)
-            return e - 1;
-        slot = (slot + 1) & mask;
+    int64_t wi = strtab_intern(&inv->words, t->word, t->word_len, &added);
+    if (wi < 0) return -1;
+    if (added) {
+        if (inv->words.n > inv->wt_cap) {
+            uint32_t cap = inv->words.cap;
+            uint32_t *v = lode_realloc(inv->word_term, (size_t)cap * sizeof *v);
+            if (!v) return -1;
+            inv->word_term = v;
+            inv->wt_cap = cap;
+        }
+        inv->word_term[wi] = (uint32_t)ti;
     }
-    if (inv->terms_n == UINT32_MAX - 1) return -1;
-    if (inv->terms_n == inv->terms_cap) {
-        uint32_t cap = inv->terms_cap ? inv->terms_cap * 2 : 1024;
-        mem_term *v = lode_realloc(inv->terms_v, (size_t)cap * sizeof *v);
-        if (!v) return -1;
-        inv->terms_v = v;
-        inv->terms_cap = cap;
-    }
-    if (inv->terms.len > UINT32_MAX - len) return -1;
-    mem_term *t = &inv->terms_v[inv->terms_n];
-    memset(t, 0, sizeof *t);
-    t->hash = h;
-    t->term_off = (uint32_t)inv->terms.len;
-    t->term_len = len;
-    buf_append(&inv->terms, term, len);
-    if (inv->terms.rc) return -1;
-    inv->table[slot] = ++inv->terms_n;
-    /* keep the load under one half so probes stay short */
-    if ((uint64_t)inv->terms_n * 2 > inv->table_cap && grow_table(inv)) return -1;
-    return inv->terms_n - 1;
+    return ti;
 }
 
 static int stream_append(inverter *inv, mem_term *t, const uint8_t *p, size_t n) {
@@ -200,7 +239,7 @@ static int on_token(void *ctx, const token *t) {
     while (st->next_passage < st->passage_n && st->passages[st->next_passage].offset <= t->start)
         st->first_token[st->next_passage++] = t->position;
     if (t->end <= st->title_end) st->title_tokens = t->position + 1;
-    int64_t idx = term_index(inv, t->term, t->term_len);
+    int64_t idx = term_index(inv, t);
     if (idx < 0) return LODE_ENOMEM;
     if (inv->occ_n == inv->occ_cap) {
         size_t cap = inv->occ_cap ? inv->occ_cap * 2 : 4096;
@@ -231,7 +270,7 @@ static int flush_occurrences(inverter *inv, uint32_t doc, uint32_t title_tokens)
             if ((uint32_t)inv->occ[j] < title_tokens) title_tf++;
             j++;
         }
-        mem_term *t = &inv->terms_v[idx];
+        mem_term *t = &inv->tv[idx];
         uint32_t tf = (uint32_t)(j - i);
         inv->scratch.len = 0;
         buf_put_varint(&inv->scratch, t->df ? (uint64_t)doc - t->last_doc : (uint64_t)doc + 1);
@@ -262,7 +301,6 @@ int inverter_add(inverter *inv, analyzer *a, const char *path, const uint8_t *te
                          path, len, (unsigned long long)LODE_MAX_DOC_BYTES);
     if (inv->docs_n >= LODE_MAX_DOCS_PER_SEGMENT)
         return lode_fail(err, LODE_ELIMIT, "too many documents in one segment");
-    if (!inv->table) return lode_fail(err, LODE_ENOMEM, "out of memory");
     int rc = 0;
     uint32_t doc = inv->docs_n;
     add_state st;

@@ -16,12 +16,21 @@
 /* Interface to invert.c: documents to in-memory postings                    */
 /* ------------------------------------------------------------------------ */
 
+/* A set of byte strings, each numbered in order of arrival (open addressing
+ * over 64-bit hashes; load kept under one half). */
+typedef struct strtab {
+    uint64_t *hash;      /* per entry; owned */
+    uint32_t *off;       /* into bytes; owned */
+    uint32_t *len;       /* owned */
+    uint32_t n, cap;
+    uint32_t *slots;     /* entry index + 1, 0 = empty; owned */
+    uint32_t slot_cap;   /* power of two */
+    lode_buf bytes;
+} strtab;
+
 /* One distinct term of the buffer. Its postings accumulate in `stream` as
  * varints, per document: doc-id gap, tf, title tf, then tf position gaps. */
 typedef struct mem_term {
-    uint64_t hash;
-    uint32_t term_off;   /* into inverter.terms */
-    uint32_t term_len;
     uint32_t df;
     uint32_t last_doc;
     uint64_t cf;
@@ -42,11 +51,12 @@ typedef struct mem_doc {
 } mem_doc;
 
 typedef struct inverter {
-    mem_term *terms_v;   /* owned array, terms_n used */
-    uint32_t terms_n, terms_cap;
-    uint32_t *table;     /* open addressing: index+1 into terms_v, 0 = empty */
-    uint32_t table_cap;  /* power of two */
-    lode_buf terms;      /* term bytes */
+    strtab terms;        /* distinct terms (stems) */
+    mem_term *tv;        /* per term; owned, tv_cap entries */
+    uint32_t tv_cap;
+    strtab words;        /* distinct words before stemming, for prefix queries */
+    uint32_t *word_term; /* per word: the index of its term; owned, wt_cap entries */
+    uint32_t wt_cap;
     mem_doc *docs;       /* owned, docs_n used */
     uint32_t docs_n, docs_cap;
     lode_buf docinfo;    /* DOCINFO section, built as documents arrive */
@@ -63,6 +73,14 @@ typedef struct inverter {
     size_t occ_n, occ_cap;
     lode_buf scratch;
 } inverter;
+
+void strtab_init(strtab *t);
+void strtab_free(strtab *t);
+/* Index of the string, adding it if new (*added set). -1: out of memory or
+ * over 2^32 strings or bytes. */
+int64_t strtab_intern(strtab *t, const char *s, uint32_t len, int *added);
+static inline const uint8_t *strtab_str(const strtab *t, uint32_t i) { return t->bytes.data + t->off[i]; }
+size_t strtab_memory(const strtab *t);
 
 int inverter_init(inverter *inv);
 void inverter_reset(inverter *inv); /* empty, keep nothing */
@@ -115,6 +133,8 @@ typedef struct segment {
     uint64_t title_token_count;
     uint64_t text_bytes;
     uint32_t lex_blocks;
+    uint32_t word_count;
+    uint32_t vocab_blocks;
     char stemmer[64];
 } segment;
 
@@ -192,6 +212,12 @@ int segment_lookup(segment *s, const char *term, size_t term_len, term_info *out
 typedef int (*term_visit_fn)(void *ctx, const char *term, size_t len, const term_info *ti);
 int segment_prefix_terms(segment *s, const char *prefix, size_t prefix_len, term_visit_fn fn,
                          void *ctx, lode_error *err);
+
+/* Visit every indexed word (normalized, not stemmed) starting with `prefix`,
+ * in order, with the term (stem) it was indexed under. */
+typedef int (*word_visit_fn)(void *ctx, const char *word, size_t word_len, const char *term, size_t term_len);
+int segment_prefix_words(segment *s, const char *prefix, size_t prefix_len, word_visit_fn fn, void *ctx,
+                         lode_error *err);
 
 /* ------------------------------------------------------------------------ */
 /* Interface to postings.c: iterating a term's postings                      */

@@ -23,7 +23,8 @@
 #include "segment.h"
 
 static const char *const SECTION_NAMES[SEC_COUNT + 1] = {
-    "HEADER", "META", "DOCS", "DOCINFO", "TEXTIDX", "TEXT", "POSTINGS", "LEXICON", "LEXIDX", "PAGECRC"};
+    "HEADER", "META", "DOCS", "DOCINFO", "TEXTIDX", "TEXT", "POSTINGS", "LEXICON", "LEXIDX", "VOCAB", "VOCABIDX",
+    "PAGECRC"};
 
 const char *section_name(int id) {
     return id >= 0 && id <= SEC_COUNT ? SECTION_NAMES[id] : "UNKNOWN";
@@ -36,8 +37,8 @@ static int corrupt(const segment *s, int sec, const char *what, lode_error *err)
 static int parse_meta(segment *s, lode_error *err) {
     const uint8_t *p;
     const section_ref *m = &s->sec[SEC_META];
-    /* 53 fixed bytes and a stemmer name of 1..63 bytes */
-    if (m->length < 54 || m->length > 53 + sizeof s->stemmer - 1) return corrupt(s, SEC_META, "bad length", err);
+    /* 57 fixed bytes and a stemmer name of 1..63 bytes */
+    if (m->length < 58 || m->length > 57 + sizeof s->stemmer - 1) return corrupt(s, SEC_META, "bad length", err);
     int rc = segment_view(s, SEC_META, 0, m->length, &p, err);
     if (rc) return rc;
     if ((uint32_t)crc32(0, p, (uInt)m->length) != m->crc) return corrupt(s, SEC_META, "checksum mismatch", err);
@@ -48,13 +49,14 @@ static int parse_meta(segment *s, lode_error *err) {
     s->title_token_count = load_u64(p + 24);
     s->text_bytes = load_u64(p + 32);
     uint32_t text_block = load_u32(p + 40), post_block = load_u32(p + 44), lex_block = load_u32(p + 48);
-    uint8_t stem_len = p[52];
+    s->word_count = load_u32(p + 52);
+    uint8_t stem_len = p[56];
     if (text_block != TEXT_BLOCK_SIZE || post_block != POSTINGS_BLOCK || lex_block != LEXICON_BLOCK)
         return lode_fail(err, LODE_EVERSION, "%s: block sizes %u/%u/%u differ from this lode's format", s->name,
                          text_block, post_block, lex_block);
-    if (53u + stem_len != m->length || stem_len == 0 || stem_len >= sizeof s->stemmer)
+    if (57u + stem_len != m->length || stem_len == 0 || stem_len >= sizeof s->stemmer)
         return corrupt(s, SEC_META, "bad stemmer name", err);
-    memcpy(s->stemmer, p + 53, stem_len);
+    memcpy(s->stemmer, p + 57, stem_len);
     s->stemmer[stem_len] = '\0';
     if (s->doc_count > LODE_MAX_DOCS_PER_SEGMENT) return corrupt(s, SEC_META, "document count out of range", err);
     if ((uint64_t)s->doc_count * DOC_RECORD_SIZE != s->sec[SEC_DOCS].length)
@@ -62,6 +64,9 @@ static int parse_meta(segment *s, lode_error *err) {
     s->lex_blocks = (s->term_count + LEXICON_BLOCK - 1) / LEXICON_BLOCK;
     if ((uint64_t)s->lex_blocks * 8 != s->sec[SEC_LEXIDX].length)
         return corrupt(s, SEC_LEXIDX, "length does not match the term count", err);
+    s->vocab_blocks = (s->word_count + LEXICON_BLOCK - 1) / LEXICON_BLOCK;
+    if ((uint64_t)s->vocab_blocks * 8 != s->sec[SEC_VOCABIDX].length)
+        return corrupt(s, SEC_VOCABIDX, "length does not match the word count", err);
     uint64_t text_blocks = (s->text_bytes + TEXT_BLOCK_SIZE - 1) / TEXT_BLOCK_SIZE;
     if (text_blocks * TEXTIDX_ENTRY != s->sec[SEC_TEXTIDX].length)
         return corrupt(s, SEC_TEXTIDX, "length does not match the stored text size", err);
@@ -389,39 +394,80 @@ int segment_text(segment *s, const doc_record *d, uint64_t off, uint64_t len, lo
 
 /* --- lexicon ------------------------------------------------------------- */
 
+/* A cursor over one front-coded block of LEXICON (terms with their
+ * postings data) or VOCAB (words with their stems). */
 typedef struct lex_cursor {
     segment *s;
+    int sec;                /* SEC_LEXICON or SEC_VOCAB */
     const uint8_t *p, *end;
-    uint32_t left;          /* terms left in this block */
+    uint32_t left;          /* entries left in this block */
     int first;
     uint8_t term[255];
     uint32_t term_len;
-    term_info ti;
+    term_info ti;           /* LEXICON */
+    uint8_t stem[255];      /* VOCAB */
+    uint32_t stem_len;
 } lex_cursor;
 
-static int lex_block_open(lex_cursor *c, segment *s, uint32_t b, lode_error *err) {
+static int lex_block_open(lex_cursor *c, segment *s, int sec, uint32_t b, lode_error *err) {
+    int idx_sec = sec == SEC_LEXICON ? SEC_LEXIDX : SEC_VOCABIDX;
+    uint32_t blocks = sec == SEC_LEXICON ? s->lex_blocks : s->vocab_blocks;
+    uint32_t count = sec == SEC_LEXICON ? s->term_count : s->word_count;
     const uint8_t *idx;
-    int rc = segment_view(s, SEC_LEXIDX, (uint64_t)b * 8, b + 1 < s->lex_blocks ? 16 : 8, &idx, err);
+    int rc = segment_view(s, idx_sec, (uint64_t)b * 8, b + 1 < blocks ? 16 : 8, &idx, err);
     if (rc) return rc;
     uint64_t start = load_u64(idx);
-    uint64_t stop = b + 1 < s->lex_blocks ? load_u64(idx + 8) : s->sec[SEC_LEXICON].length;
-    if (stop < start || stop > s->sec[SEC_LEXICON].length)
-        return corrupt(s, SEC_LEXIDX, "block offsets out of order", err);
-    rc = segment_view(s, SEC_LEXICON, start, stop - start, &c->p, err);
+    uint64_t stop = b + 1 < blocks ? load_u64(idx + 8) : s->sec[sec].length;
+    if (stop < start || stop > s->sec[sec].length) return corrupt(s, idx_sec, "block offsets out of order", err);
+    rc = segment_view(s, sec, start, stop - start, &c->p, err);
     if (rc) return rc;
     c->s = s;
+    c->sec = sec;
     c->end = c->p + (stop - start);
-    c->left = b + 1 < s->lex_blocks ? LEXICON_BLOCK : s->term_count - b * LEXICON_BLOCK;
+    c->left = b + 1 < blocks ? LEXICON_BLOCK : count - b * LEXICON_BLOCK;
     c->first = 1;
     c->term_len = 0;
     return 0;
 }
 
-/* Decode the next term of the block into c->term / c->ti. */
-static int lex_next(lex_cursor *c, lode_error *err) {
+/* The postings data of a LEXICON entry. */
+static int lex_term_info(lex_cursor *c) {
     segment *s = c->s;
+    uint64_t offset = 0, cf_extra;
+    if (!c->first)
+        offset = c->ti.offset + c->ti.length;
+    else if (varint_get(&c->p, c->end, &offset))
+        return -1;
+    term_info t;
+    if (varint_get32(&c->p, c->end, &t.df) || varint_get(&c->p, c->end, &cf_extra) ||
+        varint_get(&c->p, c->end, &t.length) || varint_get32(&c->p, c->end, &t.max_tf) ||
+        varint_get32(&c->p, c->end, &t.max_title_tf) || varint_get32(&c->p, c->end, &t.min_len))
+        return -1;
+    t.cf = t.df + cf_extra;
+    t.offset = offset;
+    if (t.df == 0 || t.df > s->doc_count || cf_extra > UINT64_MAX - t.df || t.offset > s->sec[SEC_POSTINGS].length ||
+        t.length > s->sec[SEC_POSTINGS].length - t.offset || t.max_tf == 0 || t.max_title_tf > t.max_tf)
+        return -1;
+    c->ti = t;
+    return 0;
+}
+
+/* The stem of a VOCAB entry: bytes shared with the word, then the rest. */
+static int lex_stem(lex_cursor *c) {
+    uint32_t shared, rest;
+    if (varint_get32(&c->p, c->end, &shared) || varint_get32(&c->p, c->end, &rest) || shared > c->term_len ||
+        rest > sizeof c->stem - shared || shared + rest == 0 || (uint64_t)(c->end - c->p) < rest)
+        return -1;
+    memcpy(c->stem, c->term, shared);
+    memcpy(c->stem + shared, c->p, rest);
+    c->p += rest;
+    c->stem_len = shared + rest;
+    return 0;
+}
+
+/* Decode the next entry of the block. */
+static int lex_next(lex_cursor *c, lode_error *err) {
     uint32_t shared = 0, suffix;
-    uint64_t offset = 0;
     if (c->first) {
         if (varint_get32(&c->p, c->end, &suffix)) goto bad;
     } else {
@@ -430,38 +476,24 @@ static int lex_next(lex_cursor *c, lode_error *err) {
     if (shared > c->term_len || suffix > sizeof c->term - shared || shared + suffix == 0 ||
         (uint64_t)(c->end - c->p) < suffix)
         goto bad;
-    uint8_t prev[256];
+    uint8_t prev[255];
     uint32_t prev_len = c->term_len;
     memcpy(prev, c->term, prev_len);
     memcpy(c->term + shared, c->p, suffix);
     c->p += suffix;
     c->term_len = shared + suffix;
     if (!c->first) {
-        /* terms are strictly increasing: anything else is damage */
+        /* entries are strictly increasing: anything else is damage */
         uint32_t n = prev_len < c->term_len ? prev_len : c->term_len;
         int cmp = memcmp(prev, c->term, n);
         if (cmp > 0 || (cmp == 0 && prev_len >= c->term_len)) goto bad;
-        offset = c->ti.offset + c->ti.length;
-    } else if (varint_get(&c->p, c->end, &offset)) {
-        goto bad;
     }
-    uint64_t cf_extra;
-    term_info t;
-    if (varint_get32(&c->p, c->end, &t.df) || varint_get(&c->p, c->end, &cf_extra) ||
-        varint_get(&c->p, c->end, &t.length) || varint_get32(&c->p, c->end, &t.max_tf) ||
-        varint_get32(&c->p, c->end, &t.max_title_tf) || varint_get32(&c->p, c->end, &t.min_len))
-        goto bad;
-    t.cf = t.df + cf_extra;
-    t.offset = offset;
-    if (t.df == 0 || t.df > s->doc_count || cf_extra > UINT64_MAX - t.df || t.offset > s->sec[SEC_POSTINGS].length ||
-        t.length > s->sec[SEC_POSTINGS].length - t.offset || t.max_tf == 0 || t.max_title_tf > t.max_tf)
-        goto bad;
-    c->ti = t;
+    if (c->sec == SEC_LEXICON ? lex_term_info(c) : lex_stem(c)) goto bad;
     c->first = 0;
     c->left--;
     return 0;
 bad:
-    return corrupt(s, SEC_LEXICON, "malformed term entry", err);
+    return corrupt(c->s, c->sec, c->sec == SEC_LEXICON ? "malformed term entry" : "malformed word entry", err);
 }
 
 static int cmp_bytes(const uint8_t *a, size_t an, const uint8_t *b, size_t bn) {
@@ -471,13 +503,14 @@ static int cmp_bytes(const uint8_t *a, size_t an, const uint8_t *b, size_t bn) {
     return (an > bn) - (an < bn);
 }
 
-/* The last block whose first term is <= key (or 0). */
-static int lex_find_block(segment *s, const uint8_t *key, size_t key_len, uint32_t *block, lode_error *err) {
-    uint32_t lo = 0, hi = s->lex_blocks; /* answer in [lo, hi) */
+/* The last block whose first entry is <= key (or 0). */
+static int lex_find_block(segment *s, int sec, const uint8_t *key, size_t key_len, uint32_t *block,
+                          lode_error *err) {
+    uint32_t lo = 0, hi = sec == SEC_LEXICON ? s->lex_blocks : s->vocab_blocks; /* answer in [lo, hi) */
     while (hi - lo > 1) {
         uint32_t mid = lo + (hi - lo) / 2;
         lex_cursor c;
-        int rc = lex_block_open(&c, s, mid, err);
+        int rc = lex_block_open(&c, s, sec, mid, err);
         if (!rc) rc = lex_next(&c, err);
         if (rc) return rc;
         if (cmp_bytes(c.term, c.term_len, key, key_len) <= 0)
@@ -489,15 +522,41 @@ static int lex_find_block(segment *s, const uint8_t *key, size_t key_len, uint32
     return 0;
 }
 
+/* Call back for every entry of `sec` starting with prefix, in order. */
+typedef int (*entry_fn)(void *ctx, const lex_cursor *c);
+
+static int scan_prefix(segment *s, int sec, const char *prefix, size_t prefix_len, entry_fn fn, void *ctx,
+                       lode_error *err) {
+    uint32_t blocks = sec == SEC_LEXICON ? s->lex_blocks : s->vocab_blocks;
+    if (blocks == 0 || prefix_len > 255) return 0;
+    uint32_t b = 0;
+    int rc = prefix_len ? lex_find_block(s, sec, (const uint8_t *)prefix, prefix_len, &b, err) : 0;
+    for (; !rc && b < blocks; b++) {
+        lex_cursor c;
+        rc = lex_block_open(&c, s, sec, b, err);
+        while (!rc && c.left) {
+            rc = lex_next(&c, err);
+            if (rc) break;
+            int cmp = cmp_bytes(c.term, c.term_len < prefix_len ? c.term_len : prefix_len, (const uint8_t *)prefix,
+                                prefix_len);
+            if (cmp < 0) continue; /* before the prefix (or a shorter string equal to its start) */
+            if (cmp > 0) return 0; /* past every string with the prefix */
+            rc = fn(ctx, &c);
+            if (rc) return rc;
+        }
+    }
+    return rc;
+}
+
 int segment_lookup(segment *s, const char *term, size_t term_len, term_info *out, int *found,
                    lode_error *err) {
     *found = 0;
     if (s->term_count == 0 || term_len == 0 || term_len > 255) return 0;
     uint32_t b;
-    int rc = lex_find_block(s, (const uint8_t *)term, term_len, &b, err);
+    int rc = lex_find_block(s, SEC_LEXICON, (const uint8_t *)term, term_len, &b, err);
     if (rc) return rc;
     lex_cursor c;
-    rc = lex_block_open(&c, s, b, err);
+    rc = lex_block_open(&c, s, SEC_LEXICON, b, err);
     while (!rc && c.left) {
         rc = lex_next(&c, err);
         if (rc) break;
@@ -512,24 +571,30 @@ int segment_lookup(segment *s, const char *term, size_t term_len, term_info *out
     return rc;
 }
 
-int segment_prefix_terms(segment *s, const char *prefix, size_t prefix_len, term_visit_fn fn,
-                         void *ctx, lode_error *err) {
-    if (s->term_count == 0 || prefix_len > 255) return 0;
-    uint32_t b = 0;
-    int rc = prefix_len ? lex_find_block(s, (const uint8_t *)prefix, prefix_len, &b, err) : 0;
-    for (; !rc && b < s->lex_blocks; b++) {
-        lex_cursor c;
-        rc = lex_block_open(&c, s, b, err);
-        while (!rc && c.left) {
-            rc = lex_next(&c, err);
-            if (rc) break;
-            int cmp = cmp_bytes(c.term, c.term_len < prefix_len ? c.term_len : prefix_len,
-                                (const uint8_t *)prefix, prefix_len);
-            if (cmp < 0) continue;
-            if (cmp > 0 || c.term_len < prefix_len) return 0;
-            rc = fn(ctx, (const char *)c.term, c.term_len, &c.ti);
-            if (rc) return rc;
-        }
-    }
-    return rc;
+typedef struct prefix_ctx {
+    term_visit_fn term_fn;
+    word_visit_fn word_fn;
+    void *ctx;
+} prefix_ctx;
+
+static int visit_term(void *ctx, const lex_cursor *c) {
+    const prefix_ctx *p = ctx;
+    return p->term_fn(p->ctx, (const char *)c->term, c->term_len, &c->ti);
+}
+
+static int visit_word(void *ctx, const lex_cursor *c) {
+    const prefix_ctx *p = ctx;
+    return p->word_fn(p->ctx, (const char *)c->term, c->term_len, (const char *)c->stem, c->stem_len);
+}
+
+int segment_prefix_terms(segment *s, const char *prefix, size_t prefix_len, term_visit_fn fn, void *ctx,
+                         lode_error *err) {
+    prefix_ctx p = {fn, NULL, ctx};
+    return scan_prefix(s, SEC_LEXICON, prefix, prefix_len, visit_term, &p, err);
+}
+
+int segment_prefix_words(segment *s, const char *prefix, size_t prefix_len, word_visit_fn fn, void *ctx,
+                         lode_error *err) {
+    prefix_ctx p = {NULL, fn, ctx};
+    return scan_prefix(s, SEC_VOCAB, prefix, prefix_len, visit_word, &p, err);
 }

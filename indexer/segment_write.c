@@ -16,6 +16,8 @@
  *   POSTINGS     per term: [skip table] doc blocks, position blocks
  *   LEXICON      front-coded blocks of LEXICON_BLOCK terms
  *   LEXIDX       u64 offset of each lexicon block
+ *   VOCAB        front-coded blocks of LEXICON_BLOCK words, each with its stem
+ *   VOCABIDX     u64 offset of each vocabulary block
  *   PAGECRC      CRC-32 of every 4 KiB page from the end of the header to
  *                the start of PAGECRC
  */
@@ -245,20 +247,52 @@ static int encode_term(seg_out *o, enc_state *e, const inverter *inv, const mem_
     return 0;
 }
 
+static void sort_strings(const strtab *t, term_sort *order) {
+    for (uint32_t i = 0; i < t->n; i++) {
+        order[i].bytes = strtab_str(t, i);
+        order[i].len = t->len[i];
+        order[i].idx = i;
+    }
+    qsort(order, t->n, sizeof *order, cmp_terms);
+}
+
+static uint32_t common_prefix(const uint8_t *a, uint32_t an, const uint8_t *b, uint32_t bn) {
+    uint32_t n = 0, max = an < bn ? an : bn;
+    while (n < max && a[n] == b[n]) n++;
+    return n;
+}
+
+/* Front coding shared by LEXICON and VOCAB: the first string of a block of
+ * LEXICON_BLOCK in full (its offset recorded in the index section), the
+ * others as bytes shared with the previous one plus the rest. */
+static void front_code(lode_buf *out, lode_buf *idx, uint32_t i, const term_sort *cur, const term_sort *prev) {
+    if (i % LEXICON_BLOCK == 0) {
+        buf_put_u64(idx, out->len);
+        buf_put_varint(out, cur->len);
+        buf_append(out, cur->bytes, cur->len);
+    } else {
+        uint32_t shared = common_prefix(cur->bytes, cur->len, prev->bytes, prev->len);
+        buf_put_varint(out, shared);
+        buf_put_varint(out, cur->len - shared);
+        buf_append(out, cur->bytes + shared, cur->len - shared);
+    }
+}
+
+/* A word's stem is mostly a prefix of it: stored as bytes shared with the
+ * word plus the rest. */
+static void vocab_add(lode_buf *voc, lode_buf *idx, uint32_t i, const term_sort *cur, const term_sort *prev,
+                      const uint8_t *stem, uint32_t stem_len) {
+    front_code(voc, idx, i, cur, prev);
+    uint32_t shared = common_prefix(cur->bytes, cur->len, stem, stem_len);
+    buf_put_varint(voc, shared);
+    buf_put_varint(voc, stem_len - shared);
+    buf_append(voc, stem + shared, stem_len - shared);
+}
+
 static void lexicon_add(lode_buf *lex, lode_buf *lexidx, uint32_t i, const term_sort *cur,
                         const term_sort *prev, const term_info *ti) {
-    if (i % LEXICON_BLOCK == 0) {
-        buf_put_u64(lexidx, lex->len);
-        buf_put_varint(lex, cur->len);
-        buf_append(lex, cur->bytes, cur->len);
-        buf_put_varint(lex, ti->offset);
-    } else {
-        uint32_t shared = 0, max = cur->len < prev->len ? cur->len : prev->len;
-        while (shared < max && cur->bytes[shared] == prev->bytes[shared]) shared++;
-        buf_put_varint(lex, shared);
-        buf_put_varint(lex, cur->len - shared);
-        buf_append(lex, cur->bytes + shared, cur->len - shared);
-    }
+    front_code(lex, lexidx, i, cur, prev);
+    if (i % LEXICON_BLOCK == 0) buf_put_varint(lex, ti->offset);
     buf_put_varint(lex, ti->df);
     buf_put_varint(lex, ti->cf - ti->df);
     buf_put_varint(lex, ti->length);
@@ -306,7 +340,8 @@ int segment_write(inverter *inv, const char *path, const char *stemmer, uint32_t
     if (rc) return lode_fail(err, rc, "out of memory compressing stored text");
 
     o.buf = lode_malloc(OUT_BUF);
-    order = lode_malloc((size_t)(inv->terms_n ? inv->terms_n : 1) * sizeof *order);
+    uint32_t nterms = inv->terms.n, nwords = inv->words.n;
+    order = lode_malloc((size_t)(nterms > nwords ? nterms : nwords) * sizeof *order + 1);
     if (!o.buf || !order) {
         rc = lode_fail(err, LODE_ENOMEM, "out of memory writing %s", path);
         goto cleanup;
@@ -329,7 +364,7 @@ int segment_write(inverter *inv, const char *path, const char *stemmer, uint32_t
 
     size_t stem_len = strlen(stemmer);
     buf_put_u32(&meta, inv->docs_n);
-    buf_put_u32(&meta, inv->terms_n);
+    buf_put_u32(&meta, nterms);
     buf_put_u64(&meta, inv->passages);
     buf_put_u64(&meta, inv->tokens);
     buf_put_u64(&meta, inv->title_tokens);
@@ -337,6 +372,7 @@ int segment_write(inverter *inv, const char *path, const char *stemmer, uint32_t
     buf_put_u32(&meta, TEXT_BLOCK_SIZE);
     buf_put_u32(&meta, POSTINGS_BLOCK);
     buf_put_u32(&meta, LEXICON_BLOCK);
+    buf_put_u32(&meta, nwords);
     buf_put_u8(&meta, (uint8_t)stem_len);
     buf_append(&meta, stemmer, stem_len);
     section_begin(&o, SEC_META);
@@ -366,16 +402,11 @@ int segment_write(inverter *inv, const char *path, const char *stemmer, uint32_t
     out_buf(&o, &inv->text);
     section_end(&o);
 
-    for (uint32_t i = 0; i < inv->terms_n; i++) {
-        order[i].bytes = inv->terms.data + inv->terms_v[i].term_off;
-        order[i].len = inv->terms_v[i].term_len;
-        order[i].idx = i;
-    }
-    qsort(order, inv->terms_n, sizeof *order, cmp_terms);
+    sort_strings(&inv->terms, order);
     section_begin(&o, SEC_POSTINGS);
     uint64_t postings_start = o.off;
-    for (uint32_t i = 0; i < inv->terms_n && !o.rc; i++) {
-        mem_term *t = &inv->terms_v[order[i].idx];
+    for (uint32_t i = 0; i < nterms && !o.rc; i++) {
+        mem_term *t = &inv->tv[order[i].idx];
         uint64_t at = o.off - postings_start;
         rc = encode_term(&o, &e, inv, t);
         if (rc) {
@@ -396,6 +427,22 @@ int segment_write(inverter *inv, const char *path, const char *stemmer, uint32_t
     out_buf(&o, &lex);
     section_end(&o);
     section_begin(&o, SEC_LEXIDX);
+    out_buf(&o, &lexidx);
+    section_end(&o);
+
+    /* VOCAB: every word before stemming, with its stem, for prefix queries
+     * that must work whatever the stemmer did to the full word */
+    lex.len = lexidx.len = 0;
+    sort_strings(&inv->words, order);
+    for (uint32_t i = 0; i < nwords; i++) {
+        uint32_t ti = inv->word_term[order[i].idx];
+        vocab_add(&lex, &lexidx, i, &order[i], i ? &order[i - 1] : NULL, strtab_str(&inv->terms, ti),
+                  inv->terms.len[ti]);
+    }
+    section_begin(&o, SEC_VOCAB);
+    out_buf(&o, &lex);
+    section_end(&o);
+    section_begin(&o, SEC_VOCABIDX);
     out_buf(&o, &lexidx);
     section_end(&o);
 

@@ -181,10 +181,6 @@ static int flush_segment(lode_writer *w, lode_error *err) {
     w->fresh.segment_count++;
     w->stats.segments_written++;
     inverter_reset(&w->inv);
-    if (!w->inv.table) {
-        w->failed = 1;
-        return lode_fail(err, LODE_ENOMEM, "out of memory");
-    }
     emit(w, LODE_EVENT_SEGMENT_FLUSHED, path, "memory budget reached", sg->file_len);
     return 0;
 }

@@ -260,7 +260,8 @@ static int cmp_u64(const void *a, const void *b) {
 
 /* Append the sorted occurrences of one document to the term streams. */
 static int flush_occurrences(inverter *inv, uint32_t doc, uint32_t title_tokens) {
-    qsort(inv->occ, inv->occ_n, sizeof *inv->occ, cmp_u64);
+    /* qsort must not see the NULL of a document without tokens */
+    if (inv->occ_n > 1) qsort(inv->occ, inv->occ_n, sizeof *inv->occ, cmp_u64);
     size_t i = 0;
     while (i < inv->occ_n) {
         uint32_t idx = (uint32_t)(inv->occ[i] >> 32);

@@ -70,8 +70,12 @@ int manifest_read(manifest *m, const char *dir, lode_error *err) {
     close(fd);
     if (rc) goto done;
     const uint8_t *p = data, *end = data + len;
-    if (len < 30 || memcmp(p, MANIFEST_MAGIC, 8) != 0) {
+    if (len < 8 || memcmp(p, MANIFEST_MAGIC, 8) != 0) {
         rc = bad(err, path, len < 8 ? "truncated" : "not a lode MANIFEST (bad magic)");
+        goto done;
+    }
+    if (len < 30) {
+        rc = bad(err, path, "truncated");
         goto done;
     }
     /* the version first: a later format may change everything after it */

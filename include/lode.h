@@ -65,7 +65,8 @@ LODE_EXPORT const char *lode_strerror(int code);
 /* Details of a failure, filled by any function given a non-NULL pointer.
  * `message` names what failed, e.g. "corpus.lode/seg-00000001-0001.lseg:
  * section LEXICON: checksum mismatch"; for syntax errors `column` is the 1-based
- * column (in bytes) of the query where the problem is, else 0. */
+ * column (in characters, an invalid byte counting as one) of the query where
+ * the problem is, else 0. */
 typedef struct lode_error {
     int code;
     unsigned int column;
@@ -191,23 +192,42 @@ typedef struct lode_search_options {
     size_t limit;        /* documents to return; 0 means 10 */
     unsigned int flags;  /* LODE_SEARCH_... */
     size_t passages;     /* best passages per document; 0 means 1 */
+    /* BM25 parameters; 0 means lode's defaults (docs/RANKING.md). */
+    double bm25_k1;      /* term-frequency saturation, > 0 */
+    double bm25_b;       /* length normalisation, 0..1 (use a tiny value for none) */
+    double title_weight; /* weight of a word in the title, >= 1 */
 } lode_search_options;
 
-/* Every word of the query must occur in a document (default: any word; more
- * matching words rank higher). */
+/* Bare words are all required (default: any word; documents with more of
+ * the words rank higher). */
 #define LODE_SEARCH_ALL_WORDS 0x1u
+/* A query that is not valid syntax is an error (LODE_ESYNTAX, with the
+ * column in lode_error) instead of being searched as plain words. */
+#define LODE_SEARCH_STRICT 0x2u
+/* Rank only: no passages, titles still given (for evaluation runs). */
+#define LODE_SEARCH_NO_PASSAGES 0x4u
 
 #define LODE_SEARCH_OPTIONS_VERSION 1
-#define LODE_SEARCH_OPTIONS_INIT {LODE_SEARCH_OPTIONS_VERSION, 10, 0, 1}
+#define LODE_SEARCH_OPTIONS_INIT {LODE_SEARCH_OPTIONS_VERSION, 10, 0, 1, 0, 0, 0}
 
 typedef struct lode_results lode_results;
 
 /* Rank documents for `query` with BM25 (statistics over the whole index) and
- * choose the best passages of the top documents. Finding nothing is not an
- * error: the results are empty. Errors: LODE_EINVAL (empty query),
- * LODE_ECORRUPT, LODE_ENOMEM, LODE_ELIMIT (query too long). */
+ * choose the best passages of the top documents. The query language (words,
+ * "phrases", AND OR NOT ( ), +word -word, prefix*, a NEAR/5 b, NEAR(a b, 5),
+ * title:word, path:glob) is described in docs/QUERY.md. Finding nothing is
+ * not an error: the results are empty. Errors: LODE_EINVAL (a query with no
+ * words, only excluded words, a prefix too short, an unknown field),
+ * LODE_ESYNTAX (with LODE_SEARCH_STRICT; err->column says where),
+ * LODE_ELIMIT (query too long or too broad), LODE_ECORRUPT, LODE_ENOMEM. */
 LODE_EXPORT int lode_search(lode_results **out, lode_index *ix, const char *query,
                             const lode_search_options *opts, lode_error *err);
+
+/* When the query was not valid syntax and was searched as plain words (the
+ * default, lenient mode), a sentence saying so and why, e.g. "unbalanced '('
+ * at column 12: searched as words"; else NULL. Valid until
+ * lode_results_free(). */
+LODE_EXPORT const char *lode_results_note(const lode_results *r);
 
 /* Number of documents in the results. */
 LODE_EXPORT size_t lode_results_count(const lode_results *r);

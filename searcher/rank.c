@@ -18,86 +18,35 @@
 
 #include "searcher.h"
 
-void query_terms_free(query_terms *q) {
-    for (uint32_t i = 0; i < q->n; i++) lode_free(q->v[i].term);
-    lode_free(q->v);
-    q->v = NULL;
-    q->n = 0;
+void rank_ctx_init(rank_ctx *rx, const lode_index *ix) {
+    rx->k1 = RANK_K1;
+    rx->b = RANK_B;
+    rx->tw = RANK_TITLE_WEIGHT;
+    rx->docs = (double)ix->docs;
+    rx->avgdl = ix->docs ? (double)ix->tokens / (double)ix->docs : 1.0;
+    if (rx->avgdl <= 0) rx->avgdl = 1.0;
 }
 
-typedef struct collect {
-    query_terms *q;
-    int rc;
-} collect;
-
-static int on_query_token(void *ctx, const token *t) {
-    collect *c = ctx;
-    for (uint32_t i = 0; i < c->q->n; i++)
-        if (c->q->v[i].len == t->term_len && memcmp(c->q->v[i].term, t->term, t->term_len) == 0) {
-            c->q->v[i].qtf++;
-            return 0;
-        }
-    if (c->q->n >= LODE_MAX_QUERY_TERMS) return c->rc = LODE_ELIMIT;
-    query_term *v = lode_realloc(c->q->v, (c->q->n + 1) * sizeof *v);
-    if (!v) return c->rc = LODE_ENOMEM;
-    c->q->v = v;
-    query_term *qt = &v[c->q->n];
-    memset(qt, 0, sizeof *qt);
-    qt->term = lode_strndup(t->term, t->term_len);
-    if (!qt->term) return c->rc = LODE_ENOMEM;
-    qt->len = t->term_len;
-    qt->qtf = 1;
-    c->q->n++;
-    return 0;
+double rank_idf(const rank_ctx *rx, uint64_t df) {
+    double n = rx->docs, d = (double)df;
+    if (d > n) d = n;
+    return log(1.0 + (n - d + 0.5) / (d + 0.5));
 }
 
-int query_terms_build(query_terms *out, lode_index *ix, analyzer *a, const char *query, lode_error *err) {
-    memset(out, 0, sizeof *out);
-    collect c = {out, 0};
-    int rc = analyze_text(a, query, strlen(query), 0, on_query_token, &c);
-    if (rc == LODE_ELIMIT)
-        rc = lode_fail(err, rc, "query has more than %d distinct words", LODE_MAX_QUERY_TERMS);
-    else if (rc)
-        rc = lode_fail(err, LODE_ENOMEM, "out of memory");
-    for (uint32_t i = 0; !rc && i < out->n; i++) {
-        query_term *qt = &out->v[i];
-        for (uint32_t s = 0; s < ix->seg_count; s++) {
-            term_info ti;
-            int found;
-            rc = segment_lookup(ix->segs[s], qt->term, qt->len, &ti, &found, err);
-            if (rc) break;
-            if (found) qt->df += ti.df;
-        }
-        double n = (double)ix->docs, df = (double)qt->df;
-        qt->idf = log(1.0 + (n - df + 0.5) / (df + 0.5));
-    }
-    if (rc) query_terms_free(out);
-    return rc;
+/* --- the top-k heap ------------------------------------------------------ */
+
+int topk_init(topk *h, size_t k) {
+    h->n = 0;
+    h->k = k;
+    h->v = lode_malloc((k ? k : 1) * sizeof *h->v);
+    return h->v ? 0 : LODE_ENOMEM;
 }
 
-/* --- evaluation ---------------------------------------------------------- */
-
-typedef struct rank_ctx {
-    double k1, b, tw, avgdl;
-} rank_ctx;
-
-static double bm25(const rank_ctx *c, double weight, uint32_t tf, uint32_t title_tf, uint32_t len) {
-    double tfe = (double)tf + (c->tw - 1.0) * (double)title_tf;
-    double norm = c->k1 * (1.0 - c->b + c->b * (double)len / c->avgdl);
-    return weight * tfe * (c->k1 + 1.0) / (tfe + norm);
+void topk_free(topk *h) {
+    lode_free(h->v);
+    h->v = NULL;
+    h->n = 0;
 }
-
-typedef struct cursor {
-    postings pc;
-    double weight;       /* qtf * idf */
-    double bound;        /* the most this term can add to any document */
-} cursor;
-
-/* A min-heap of the best k so far: v[0] is the one to beat. */
-typedef struct heap {
-    scored_doc *v;
-    size_t n, k;
-} heap;
 
 /* Worse = lower score, or the same score and a later document. */
 static int worse(const scored_doc *a, const scored_doc *b) {
@@ -106,7 +55,8 @@ static int worse(const scored_doc *a, const scored_doc *b) {
     return a->doc > b->doc;
 }
 
-static void heap_push(heap *h, scored_doc d) {
+void topk_push(topk *h, scored_doc d) {
+    if (h->k == 0) return;
     if (h->n == h->k) {
         if (!worse(&h->v[0], &d)) return;
         size_t i = 0;
@@ -133,7 +83,28 @@ static void heap_push(heap *h, scored_doc d) {
     }
 }
 
-static double threshold(const heap *h) { return h->n == h->k ? h->v[0].score : -1.0; }
+double topk_threshold(const topk *h) { return h->n == h->k ? h->v[0].score : -1.0; }
+
+static int cmp_result(const void *a, const void *b) {
+    const scored_doc *x = a, *y = b;
+    return worse(x, y) ? 1 : worse(y, x) ? -1 : 0;
+}
+
+void topk_finish(topk *h, scored_doc **out, size_t *count) {
+    qsort(h->v, h->n, sizeof *h->v, cmp_result);
+    *out = h->v;
+    *count = h->n;
+    h->v = NULL;
+    h->n = 0;
+}
+
+/* --- evaluation of plain terms ------------------------------------------- */
+
+typedef struct cursor {
+    postings pc;
+    double weight;       /* qtf * idf */
+    double bound;        /* the most this term can add to any document */
+} cursor;
 
 static int doc_length(segment *s, uint32_t doc, uint32_t *len, lode_error *err) {
     const uint8_t *p;
@@ -147,9 +118,22 @@ static int cmp_bound(const void *a, const void *b) {
     return (x->bound > y->bound) - (x->bound < y->bound);
 }
 
+/* Is `d` held by one of the excluded cursors? */
+static int excluded_at(cursor *x, uint32_t n, uint32_t d, int *rc) {
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t got = postings_advance(&x[i].pc, d);
+        if (x[i].pc.rc) {
+            *rc = x[i].pc.rc;
+            return 1;
+        }
+        if (got == d) return 1;
+    }
+    return 0;
+}
+
 /* All terms required: walk the rarest term, probe the others. */
-static int eval_and(segment *s, uint32_t si, cursor *c, uint32_t n, const rank_ctx *rc_, heap *h,
-                    lode_error *err) {
+static int eval_and(segment *s, uint32_t si, cursor *c, uint32_t n, cursor *x, uint32_t nx, const rank_ctx *rx,
+                    topk *h, lode_error *err) {
     uint32_t lead = 0;
     for (uint32_t i = 1; i < n; i++)
         if (c[i].pc.ti.df < c[lead].pc.ti.df) lead = i;
@@ -165,13 +149,18 @@ static int eval_and(segment *s, uint32_t si, cursor *c, uint32_t n, const rank_c
             }
         }
         if (next == d) {
-            uint32_t len;
-            int rc = doc_length(s, d, &len, err);
-            if (rc) return rc;
-            double score = 0;
-            for (uint32_t i = 0; i < n; i++)
-                score += bm25(rc_, c[i].weight, postings_tf(&c[i].pc), postings_title_tf(&c[i].pc), len);
-            heap_push(h, (scored_doc){score, si, d});
+            int rc = 0;
+            if (!excluded_at(x, nx, d, &rc)) {
+                uint32_t len;
+                if (!rc) rc = doc_length(s, d, &len, err);
+                if (rc) return rc;
+                double score = 0;
+                for (uint32_t i = 0; i < n; i++)
+                    score += rank_bm25(rx, c[i].weight, postings_tf(&c[i].pc), postings_title_tf(&c[i].pc), len);
+                topk_push(h, (scored_doc){score, si, d});
+            } else if (rc) {
+                return rc;
+            }
             next = d + 1;
         }
         if (next == DOC_END) break;
@@ -182,94 +171,81 @@ static int eval_and(segment *s, uint32_t si, cursor *c, uint32_t n, const rank_c
 }
 
 /* Any term: MaxScore over terms sorted by ascending bound. */
-static int eval_or(segment *s, uint32_t si, cursor *c, uint32_t n, const rank_ctx *rx, heap *h,
-                   lode_error *err) {
+static int eval_or(segment *s, uint32_t si, cursor *c, uint32_t n, cursor *x, uint32_t nx, const rank_ctx *rx,
+                   topk *h, lode_error *err) {
     double cum[LODE_MAX_QUERY_TERMS];
     qsort(c, n, sizeof *c, cmp_bound);
     double sum = 0;
     for (uint32_t i = 0; i < n; i++) cum[i] = sum += c[i].bound;
     uint32_t first = 0; /* terms [0, first) are non-essential */
-    while (first < n && cum[first] <= threshold(h)) first++;
+    while (first < n && cum[first] <= topk_threshold(h)) first++;
     while (first < n) {
         uint32_t d = DOC_END;
         for (uint32_t i = first; i < n; i++)
             if (c[i].pc.doc < d) d = c[i].pc.doc;
         if (d == DOC_END) break;
-        uint32_t len;
-        int rc = doc_length(s, d, &len, err);
+        int rc = 0;
+        int skip = excluded_at(x, nx, d, &rc);
         if (rc) return rc;
+        uint32_t len = 0;
+        if (!skip && (rc = doc_length(s, d, &len, err))) return rc;
         double score = 0;
         for (uint32_t i = first; i < n; i++) {
             if (c[i].pc.doc != d) continue;
-            score += bm25(rx, c[i].weight, postings_tf(&c[i].pc), postings_title_tf(&c[i].pc), len);
+            if (!skip) score += rank_bm25(rx, c[i].weight, postings_tf(&c[i].pc), postings_title_tf(&c[i].pc), len);
             postings_next(&c[i].pc);
             if (c[i].pc.rc) return c[i].pc.rc;
         }
+        if (skip) continue;
         for (uint32_t j = first; j-- > 0;) {
-            if (score + cum[j] <= threshold(h)) break;
+            if (score + cum[j] <= topk_threshold(h)) break;
             if (postings_advance(&c[j].pc, d) == d)
-                score += bm25(rx, c[j].weight, postings_tf(&c[j].pc), postings_title_tf(&c[j].pc), len);
+                score += rank_bm25(rx, c[j].weight, postings_tf(&c[j].pc), postings_title_tf(&c[j].pc), len);
             if (c[j].pc.rc) return c[j].pc.rc;
         }
-        if (score > threshold(h)) {
-            heap_push(h, (scored_doc){score, si, d});
-            while (first < n && cum[first] <= threshold(h)) first++;
+        if (score > topk_threshold(h)) {
+            topk_push(h, (scored_doc){score, si, d});
+            while (first < n && cum[first] <= topk_threshold(h)) first++;
         }
     }
     return 0;
 }
 
-static int cmp_result(const void *a, const void *b) {
-    const scored_doc *x = a, *y = b;
-    return worse(x, y) ? 1 : worse(y, x) ? -1 : 0;
+/* Open a cursor per term present in segment s; *missing counts the absent. */
+static int open_cursors(segment *s, uint32_t si, const rank_ctx *rx, const flat_term *t, uint32_t n, cursor *c,
+                        uint32_t *opened, uint32_t *missing, lode_error *err) {
+    *opened = *missing = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        const term_info ti = t[i].in_seg[si];
+        if (ti.df == 0) {
+            (*missing)++;
+            continue;
+        }
+        cursor *cu = &c[(*opened)++];
+        int rc = postings_open(&cu->pc, s, &ti, err);
+        if (rc) return rc;
+        cu->weight = t[i].weight;
+        cu->bound = rank_bm25(rx, cu->weight, ti.max_tf, ti.max_title_tf, ti.min_len);
+    }
+    return 0;
 }
 
-int rank_top_k(lode_index *ix, const query_terms *q, const rank_params *rp, int all_words, size_t k,
-               scored_doc **out, size_t *count, lode_error *err) {
-    *out = NULL;
-    *count = 0;
-    if (k == 0 || ix->docs == 0 || q->n == 0) return 0;
-    rank_ctx rx = {rp->k1, rp->b, rp->title_weight, (double)ix->tokens / (double)ix->docs};
-    if (rx.avgdl <= 0) rx.avgdl = 1;
-    if (k > ix->docs) k = (size_t)ix->docs;
-    heap h = {lode_malloc(k * sizeof(scored_doc)), 0, k};
-    cursor *c = lode_malloc(q->n * sizeof *c);
+int rank_flat(lode_index *ix, const rank_ctx *rx, const flat_term *terms, uint32_t n, const flat_term *excluded,
+              uint32_t n_excluded, int all, topk *h, lode_error *err) {
+    if (n == 0 || n > LODE_MAX_QUERY_TERMS || n_excluded > LODE_MAX_QUERY_TERMS)
+        return n ? lode_fail(err, LODE_ELIMIT, "too many query terms") : 0;
+    cursor *c = lode_malloc((n + n_excluded) * sizeof *c);
+    if (!c) return lode_fail(err, LODE_ENOMEM, "out of memory");
     int rc = 0;
-    if (!h.v || !c) {
-        rc = lode_fail(err, LODE_ENOMEM, "out of memory");
-        goto done;
-    }
     for (uint32_t si = 0; si < ix->seg_count && !rc; si++) {
         segment *s = ix->segs[si];
-        uint32_t n = 0;
-        int missing = 0;
-        for (uint32_t t = 0; t < q->n; t++) {
-            term_info ti;
-            int found;
-            rc = segment_lookup(s, q->v[t].term, q->v[t].len, &ti, &found, err);
-            if (rc) break;
-            if (!found) {
-                missing = 1;
-                continue;
-            }
-            rc = postings_open(&c[n].pc, s, &ti, err);
-            if (rc) break;
-            c[n].weight = (double)q->v[t].qtf * q->v[t].idf;
-            c[n].bound = bm25(&rx, c[n].weight, ti.max_tf, ti.max_title_tf, ti.min_len);
-            n++;
-        }
-        if (rc) break;
-        if (n == 0 || (all_words && missing)) continue;
-        rc = all_words ? eval_and(s, si, c, n, &rx, &h, err) : eval_or(s, si, c, n, &rx, &h, err);
+        uint32_t opened, missing, xo, xm;
+        rc = open_cursors(s, si, rx, terms, n, c, &opened, &missing, err);
+        if (!rc) rc = open_cursors(s, si, rx, excluded, n_excluded, c + opened, &xo, &xm, err);
+        if (rc || opened == 0 || (all && missing)) continue;
+        rc = all ? eval_and(s, si, c, opened, c + opened, xo, rx, h, err)
+                 : eval_or(s, si, c, opened, c + opened, xo, rx, h, err);
     }
-    if (!rc) {
-        qsort(h.v, h.n, sizeof *h.v, cmp_result);
-        *out = h.v;
-        *count = h.n;
-        h.v = NULL;
-    }
-done:
-    lode_free(h.v);
     lode_free(c);
     return rc;
 }

@@ -21,7 +21,10 @@ typedef struct result_hit {
 struct lode_results {
     result_hit *hits;
     size_t count;
+    char *note;     /* owned or NULL: how a query that is not valid syntax was read */
 };
+
+const char *lode_results_note(const lode_results *r) { return r ? r->note : NULL; }
 
 size_t lode_results_count(const lode_results *r) { return r ? r->count : 0; }
 
@@ -46,14 +49,17 @@ void lode_results_free(lode_results *r) {
         lode_free(r->hits[i].passages);
     }
     lode_free(r->hits);
+    lode_free(r->note);
     lode_free(r);
 }
 
-static int fill_hit(lode_index *ix, analyzer *a, const query_terms *q, const scored_doc *sd, size_t passages,
-                    result_hit *h, lode_error *err) {
+static int fill_hit(lode_index *ix, analyzer *a, const bound_query *b, const rank_ctx *rx, const scored_doc *sd,
+                    size_t passages, result_hit *h, lode_error *err) {
     segment *s = ix->segs[sd->seg];
     doc_record d;
     doc_info info;
+    match *m = NULL;
+    size_t nm = 0;
     int rc = segment_doc(s, sd->doc, &d, err);
     if (!rc) rc = segment_doc_info(s, sd->doc, &d, &info, err);
     if (rc) return rc;
@@ -62,7 +68,10 @@ static int fill_hit(lode_index *ix, analyzer *a, const query_terms *q, const sco
     h->path = lode_strndup(info.path, info.path_len);
     h->title = lode_strndup(info.title, info.title_len);
     if (!h->path || !h->title) return lode_fail(err, LODE_ENOMEM, "out of memory");
-    rc = snippets_for_doc(s, sd->doc, &d, &info, a, q, passages, &h->snips, &h->snip_count, err);
+    if (passages == 0) return 0;
+    rc = query_matches(ix, b, rx, sd->seg, sd->doc, &m, &nm, err);
+    if (!rc) rc = snippets_for_doc(s, &d, &info, a, b, m, nm, passages, &h->snips, &h->snip_count, err);
+    lode_free(m);
     if (rc) return rc;
     h->passages = lode_calloc(h->snip_count ? h->snip_count : 1, sizeof *h->passages);
     if (!h->passages) return lode_fail(err, LODE_ENOMEM, "out of memory");
@@ -86,32 +95,38 @@ int lode_search(lode_results **out, lode_index *ix, const char *query, const lod
         return lode_fail(err, LODE_ELIMIT, "query is %zu bytes, the limit is %d", qlen, LODE_MAX_QUERY_BYTES);
     size_t limit = opts->limit ? opts->limit : 10;
     if (limit > LODE_MAX_RESULTS) limit = LODE_MAX_RESULTS;
-    size_t passages = opts->passages ? opts->passages : 1;
+    size_t passages = (opts->flags & LODE_SEARCH_NO_PASSAGES) ? 0 : opts->passages ? opts->passages : 1;
 
     analyzer *a = NULL;
-    query_terms q = {NULL, 0};
+    qnode *tree = NULL;
+    char *note = NULL;
+    bound_query bq;
+    memset(&bq, 0, sizeof bq);
     scored_doc *top = NULL;
     size_t top_n = 0;
     lode_results *r = NULL;
+    rank_ctx rx;
+    rank_ctx_init(&rx, ix);
+    if (opts->bm25_k1 > 0) rx.k1 = opts->bm25_k1;
+    if (opts->bm25_b > 0 && opts->bm25_b <= 1) rx.b = opts->bm25_b;
+    if (opts->title_weight >= 1) rx.tw = opts->title_weight;
     int rc = analyzer_new(&a, ix->stemmer, err);
-    if (rc) goto done;
-    rc = query_terms_build(&q, ix, a, query, err);
-    if (rc) goto done;
-    if (q.n == 0) {
-        rc = lode_fail(err, LODE_EINVAL, "the query has no words to search for");
-        goto done;
-    }
-    rank_params rp = {RANK_K1, RANK_B, RANK_TITLE_WEIGHT};
-    rc = rank_top_k(ix, &q, &rp, (opts->flags & LODE_SEARCH_ALL_WORDS) != 0, limit, &top, &top_n, err);
+    if (!rc)
+        rc = query_parse(&tree, query, qlen, (opts->flags & LODE_SEARCH_STRICT) != 0,
+                         (opts->flags & LODE_SEARCH_ALL_WORDS) != 0, &note, err);
+    if (!rc) rc = query_bind(&bq, tree, ix, a, &rx, err);
+    if (!rc) rc = query_top_k(ix, &bq, &rx, limit, &top, &top_n, err);
     if (rc) goto done;
     r = lode_calloc(1, sizeof *r);
     if (!r || !(r->hits = lode_calloc(top_n ? top_n : 1, sizeof *r->hits))) {
         rc = lode_fail(err, LODE_ENOMEM, "out of memory");
         goto done;
     }
+    r->note = note;
+    note = NULL;
     for (size_t i = 0; i < top_n && !rc; i++) {
         r->count++;
-        rc = fill_hit(ix, a, &q, &top[i], passages, &r->hits[i], err);
+        rc = fill_hit(ix, a, &bq, &rx, &top[i], passages, &r->hits[i], err);
     }
     if (!rc) {
         *out = r;
@@ -120,7 +135,9 @@ int lode_search(lode_results **out, lode_index *ix, const char *query, const lod
 done:
     lode_results_free(r);
     lode_free(top);
-    query_terms_free(&q);
+    lode_free(note);
+    bound_query_free(&bq);
+    qnode_free(tree);
     analyzer_free(a);
     return rc;
 }

@@ -1,44 +1,44 @@
 /*
  * searcher.h - the private interface between the files of searcher/:
- * ranking (rank.c), passage choice and highlighting (snippet.c) and the
- * results handed to callers (search.c).
+ * binding and evaluating query trees (query_eval.c), ranking and top-k
+ * (rank.c), passage choice and highlighting (snippet.c) and the results
+ * handed to callers (search.c). The query tree itself is in query.h.
  */
 #ifndef LODE_SEARCHER_H
 #define LODE_SEARCHER_H
 
+#include "query.h"
 #include "segment.h"
 
 /* ------------------------------------------------------------------------ */
-/* Ranking parameters (rank.c). Tuned on Cranfield: see docs/RANKING.md.     */
+/* Interface to rank.c: BM25, the top-k heap, MaxScore over plain terms      */
 /* ------------------------------------------------------------------------ */
 
-typedef struct rank_params {
-    double k1;           /* term-frequency saturation */
-    double b;            /* length normalisation */
-    double title_weight; /* an occurrence in the title counts this many times */
-} rank_params;
-
+/* BM25 with a title weight. Values tuned on Cranfield: see docs/RANKING.md. */
 #define RANK_K1 1.2
 #define RANK_B 0.75
 #define RANK_TITLE_WEIGHT 2.0
 
-/* One analysed query term, with its global statistics. */
-typedef struct query_term {
-    char *term;          /* owned, normalized and stemmed */
-    uint32_t len;
-    uint32_t qtf;        /* times it occurs in the query */
-    uint64_t df;         /* documents holding it, over all segments */
-    double idf;
-} query_term;
+typedef struct rank_ctx {
+    double k1;           /* term-frequency saturation */
+    double b;            /* length normalisation */
+    double tw;           /* an occurrence in the title counts this many times */
+    double avgdl;        /* mean document length in tokens, over the whole index */
+    double docs;         /* documents in the whole index */
+} rank_ctx;
 
-typedef struct query_terms {
-    query_term *v;       /* owned */
-    uint32_t n;
-} query_terms;
+void rank_ctx_init(rank_ctx *rx, const lode_index *ix);
 
-/* ------------------------------------------------------------------------ */
-/* Interface to rank.c                                                       */
-/* ------------------------------------------------------------------------ */
+/* idf = ln(1 + (N - df + 0.5) / (df + 0.5)): never negative. */
+double rank_idf(const rank_ctx *rx, uint64_t df);
+
+/* weight * tfe * (k1 + 1) / (tfe + k1 * (1 - b + b * len / avgdl)),
+ * tfe = tf + (tw - 1) * title_tf. Monotone: more tf, shorter len, more. */
+static inline double rank_bm25(const rank_ctx *c, double weight, uint32_t tf, uint32_t title_tf, uint32_t len) {
+    double tfe = (double)tf + (c->tw - 1.0) * (double)title_tf;
+    double norm = c->k1 * (1.0 - c->b + c->b * (double)len / c->avgdl);
+    return weight * tfe * (c->k1 + 1.0) / (tfe + norm);
+}
 
 typedef struct scored_doc {
     double score;
@@ -46,15 +46,102 @@ typedef struct scored_doc {
     uint32_t doc;
 } scored_doc;
 
-/* Analyse `query` into distinct terms with global df and idf. */
-int query_terms_build(query_terms *out, lode_index *ix, analyzer *a, const char *query, lode_error *err);
-void query_terms_free(query_terms *q);
+/* The best k so far, a min-heap: v[0] is the one to beat. Ties go to the
+ * earlier segment and document, so answers are stable. */
+typedef struct topk {
+    scored_doc *v; /* owned */
+    size_t n, k;
+} topk;
 
-/* Top `k` documents for the terms, best first (ties: earlier segment and
- * document first, so answers are stable). `all_words` requires every term.
- * *out is owned by the caller; *count <= k. */
-int rank_top_k(lode_index *ix, const query_terms *q, const rank_params *rp, int all_words, size_t k,
-               scored_doc **out, size_t *count, lode_error *err);
+int topk_init(topk *h, size_t k);
+void topk_push(topk *h, scored_doc d);
+/* The score a document must beat to enter (-1 while not full). */
+double topk_threshold(const topk *h);
+/* Sort best first and hand the array over (*out owned by the caller). */
+void topk_finish(topk *h, scored_doc **out, size_t *count);
+void topk_free(topk *h);
+
+/* One plain term of a flat query, for MaxScore. */
+typedef struct flat_term {
+    const term_info *in_seg; /* per segment, looked up once (df 0: absent) */
+    double weight;       /* qtf * idf */
+} flat_term;
+
+/* Top-k over plain terms: any term (MaxScore) or every term (`all`).
+ * Documents that hold an `excluded` term are skipped. */
+int rank_flat(lode_index *ix, const rank_ctx *rx, const flat_term *terms, uint32_t n, const flat_term *excluded,
+              uint32_t n_excluded, int all, topk *h, lode_error *err);
+
+/* ------------------------------------------------------------------------ */
+/* Interface to query_eval.c: a query tree bound to an index                 */
+/* ------------------------------------------------------------------------ */
+
+/* One index term a query needs. A term reached through a prefix keeps the
+ * prefix, so that only words that really start with it are highlighted. */
+typedef struct qterm {
+    char *term;          /* owned, normalized and stemmed */
+    uint32_t len;
+    char *prefix;        /* owned or NULL: the normalized prefix that expanded to it */
+    uint32_t prefix_len;
+    uint64_t df;         /* over all segments */
+    term_info *in_seg;   /* owned, one per segment; df 0 where the term is absent */
+} qterm;
+
+/* One position of a phrase: any of its terms (several for a prefix). */
+typedef struct bslot {
+    uint32_t *terms;     /* owned, indexes into bound_query.terms */
+    uint32_t term_count;
+    uint32_t offset;     /* position relative to the phrase's first word */
+} bslot;
+
+typedef enum bkind { B_LEAF, B_NEAR, B_BOOL, B_PATH } bkind;
+
+typedef struct bnode {
+    bkind kind;
+    qoccur occur;
+    unsigned field;      /* QF_ANY or QF_TITLE */
+    bslot *slots;        /* B_LEAF: owned; one slot is a word, more a phrase */
+    uint32_t slot_count;
+    uint32_t span;       /* B_LEAF: last slot's offset + 1 */
+    uint32_t distance;   /* B_NEAR */
+    struct bnode **kids; /* B_NEAR, B_BOOL; owned */
+    uint32_t kid_count;
+    char *glob;          /* B_PATH; owned */
+    int basename_only;   /* B_PATH: the glob has no '/' */
+    double weight;       /* B_LEAF and B_NEAR: idf (sum of idfs for a phrase) */
+    uint32_t group;      /* B_LEAF: which query word it is, for passage choice */
+} bnode;
+
+typedef struct bound_query {
+    bnode *root;
+    qterm *terms;        /* owned */
+    uint32_t term_count;
+    double *group_weight; /* owned, one per group */
+    uint32_t group_count;
+} bound_query;
+
+/* Analyse the leaves of `q` like document text, expand prefixes, and fetch
+ * global statistics. Errors: LODE_EINVAL (no words left to search for, only
+ * excluded words, a prefix too short), LODE_ELIMIT (a prefix matching too
+ * many words, too many terms), LODE_ECORRUPT, LODE_ENOMEM. */
+int query_bind(bound_query *out, const qnode *q, lode_index *ix, analyzer *a, const rank_ctx *rx, lode_error *err);
+void bound_query_free(bound_query *b);
+
+/* Top-k documents for a bound query. */
+int query_top_k(lode_index *ix, const bound_query *b, const rank_ctx *rx, size_t k, scored_doc **out,
+                size_t *count, lode_error *err);
+
+/* The occurrences that made document `doc` of segment `seg` match: every
+ * position of a matched word, phrase or NEAR window (not of excluded
+ * words), sorted by position. */
+typedef struct match {
+    uint32_t pos;
+    uint32_t term;       /* index into bound_query.terms */
+    uint32_t group;
+} match;
+
+int query_matches(lode_index *ix, const bound_query *b, const rank_ctx *rx, uint32_t seg, uint32_t doc,
+                  match **out, size_t *count, lode_error *err);
 
 /* ------------------------------------------------------------------------ */
 /* Interface to snippet.c                                                    */
@@ -69,11 +156,12 @@ typedef struct snippet {
     size_t span_count;
 } snippet;
 
-/* Choose the best `max` passages of document `doc` of segment `s` for the
- * query terms (the ones that cover the most query words, most densely; ties
- * go to the earlier passage) and highlight the matched words. */
-int snippets_for_doc(segment *s, uint32_t doc, const doc_record *d, const doc_info *info, analyzer *a,
-                     const query_terms *q, size_t max, snippet **out, size_t *count, lode_error *err);
+/* Choose the best `max` passages of document `doc` (the ones that cover the
+ * most query words, weighted by idf, most densely; ties go to the earlier
+ * passage) and highlight exactly the matched occurrences. */
+int snippets_for_doc(segment *s, const doc_record *d, const doc_info *info, analyzer *a, const bound_query *b,
+                     const match *m, size_t match_count, size_t max, snippet **out, size_t *count,
+                     lode_error *err);
 void snippets_free(snippet *v, size_t n);
 
 #endif /* LODE_SEARCHER_H */

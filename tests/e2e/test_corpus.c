@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -323,6 +324,174 @@ TEST(a_second_writer_is_refused_while_the_first_holds_the_lock) {
     lode_writer_free(w2);
 }
 
+static char *lower_file(const char *path) {
+    size_t len;
+    char *t = read_file(path, &len);
+    for (size_t i = 0; t && i < len; i++)
+        if (t[i] >= 'A' && t[i] <= 'Z') t[i] = (char)(t[i] - 'A' + 'a');
+    return t;
+}
+
+/* Every hit's file contains (want=1) or lacks (want=0) the lower-case text. */
+static int all_hits(lode_results *r, const char *needle, int want) {
+    for (size_t i = 0; i < lode_results_count(r); i++) {
+        lode_hit h;
+        lode_results_get(r, i, &h);
+        char *t = lower_file(h.path);
+        int has = t && strstr(t, needle) != NULL;
+        free(t);
+        if (has != want) {
+            fprintf(stderr, "  %s: '%s' %s\n", h.path, needle, want ? "missing" : "present");
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* Documents of the corpus whose lower-cased text holds the needle. */
+static size_t corpus_count(const char *needle) {
+    static const char *files[] = {"magnesium-citrate-vs-glycinate-clinic-case.txt",
+                                  "magnesium-glycinate-anxiety-insomnia-cramps.txt",
+                                  "magnesium-glycinate-benefits-dr-axe.txt",
+                                  "magnesium-glycinate-insomnia-restless-legs-dosage.txt",
+                                  "magnesium-glycinate-primary-uses.txt"};
+    size_t n = 0;
+    for (size_t i = 0; i < 5; i++) {
+        char path[512];
+        snprintf(path, sizeof path, "%s/corpus/%s", LODE_SOURCE_DIR, files[i]);
+        char *t = lower_file(path);
+        n += t && strstr(t, needle) != NULL;
+        free(t);
+    }
+    return n;
+}
+
+static int search_error(const char *q, unsigned flags, lode_error *err) {
+    lode_search_options o = LODE_SEARCH_OPTIONS_INIT;
+    o.flags = flags;
+    lode_results *r = NULL;
+    int rc = lode_search(&r, ix, q, &o, err);
+    lode_results_free(r);
+    return rc;
+}
+
+TEST(phrase_matches_after_analysis_and_marks_only_its_words) {
+    lode_results *r = search("\"muscle cramp\"", 0, 10);
+    REQUIRE(r);
+    /* "Muscle Cramps" in the text: case and the plural do not matter */
+    CHECK_EQ_U64(lode_results_count(r), corpus_count("muscle cramp"));
+    for (size_t i = 0; i < lode_results_count(r); i++) {
+        char m[256];
+        marks(r, i, m, sizeof m);
+        /* only the phrase's two words, in pairs: never a lone "muscle" */
+        for (char *c = m; *c; c++)
+            if (*c >= 'A' && *c <= 'Z') *c = (char)(*c - 'A' + 'a');
+        size_t len = strlen(m), unit = strlen("muscle|cramps");
+        CHECK(len > 0);
+        for (size_t at = 0; at < len; at += unit + 1) CHECK(strncmp(m + at, "muscle|cramps", unit) == 0);
+    }
+    lode_results_free(r);
+    r = search("\"restless legs syndrome\"", 0, 10);
+    REQUIRE(r);
+    CHECK_EQ_U64(lode_results_count(r), 1); /* "restlessness" elsewhere is no phrase */
+    lode_results_free(r);
+}
+
+TEST(and_or_not_combine_as_boolean) {
+    lode_results *r = search("citrate AND cramps", 0, 10);
+    REQUIRE(r && lode_results_count(r) >= 1);
+    CHECK(all_hits(r, "citrate", 1) && all_hits(r, "cramp", 1));
+    lode_results_free(r);
+    r = search("citrate NOT cramps", 0, 10);
+    REQUIRE(r);
+    CHECK(all_hits(r, "citrate", 1) && all_hits(r, "cramp", 0));
+    lode_results_free(r);
+    r = search("restless OR cramps", 0, 10);
+    REQUIRE(r);
+    CHECK(lode_results_count(r) >= corpus_count("cramp"));
+    lode_results_free(r);
+    r = search("(citrate OR sulfate) AND diarrhea", 0, 10);
+    REQUIRE(r && lode_results_count(r) >= 1);
+    CHECK(all_hits(r, "diarrhea", 1));
+    lode_results_free(r);
+}
+
+TEST(plus_requires_and_minus_excludes) {
+    lode_results *r = search("+glycinate -citrate", 0, 10);
+    REQUIRE(r);
+    CHECK_EQ_U64(lode_results_count(r), 5 - corpus_count("citrate"));
+    CHECK(all_hits(r, "citrate", 0));
+    lode_results_free(r);
+}
+
+TEST(prefix_matches_whatever_the_stemmer_did_and_marks_only_prefixed_words) {
+    lode_results *r = search("glycinat*", 0, 10);
+    REQUIRE(r && lode_results_count(r) == 5);
+    for (size_t i = 0; i < lode_results_count(r); i++) {
+        lode_hit h;
+        lode_results_get(r, i, &h);
+        const lode_passage *p = &h.passages[0];
+        for (size_t s = 0; s < p->span_count; s++)
+            CHECK(p->spans[s].end - p->spans[s].start >= 9 &&
+                  strncasecmp(p->text + p->spans[s].start, "glycinat", 8) == 0); /* never "glycine" */
+    }
+    lode_results_free(r);
+}
+
+TEST(near_finds_words_close_in_any_order) {
+    lode_results *r = search("legs NEAR/0 restless", 0, 10);
+    REQUIRE(r);
+    CHECK_EQ_U64(lode_results_count(r), 1);
+    lode_results_free(r);
+    r = search("NEAR(magnesium sleep, 2)", 0, 10);
+    REQUIRE(r && lode_results_count(r) >= 1);
+    lode_results_free(r);
+    r = search("NEAR(restless cramps, 1)", 0, 10);
+    REQUIRE(r);
+    CHECK_EQ_U64(lode_results_count(r), 0);
+    lode_results_free(r);
+}
+
+TEST(title_and_path_fields_restrict) {
+    lode_results *r = search("title:insomnia", 0, 10);
+    REQUIRE(r);
+    CHECK_EQ_U64(lode_results_count(r), 2);
+    for (size_t i = 0; i < lode_results_count(r); i++) {
+        lode_hit h;
+        lode_results_get(r, i, &h);
+        CHECK(strstr(h.title, "nsomnia") != NULL);
+    }
+    lode_results_free(r);
+    r = search("path:*citrate* magnesium", 0, 10);
+    REQUIRE(r);
+    CHECK_EQ_U64(lode_results_count(r), 1);
+    lode_results_free(r);
+}
+
+TEST(raw_text_is_searched_as_words_with_a_note_unless_strict) {
+    lode_search_options o = LODE_SEARCH_OPTIONS_INIT;
+    lode_results *r = NULL;
+    lode_error err;
+    REQUIRE(lode_search(&r, ix, "what's (5-HTP", &o, &err) == 0);
+    CHECK(lode_results_note(r) != NULL && strstr(lode_results_note(r), "unbalanced") != NULL);
+    CHECK(lode_results_count(r) >= 1);
+    lode_results_free(r);
+    CHECK(search_error("what's (5-HTP", LODE_SEARCH_STRICT, &err) == LODE_ESYNTAX);
+    CHECK_EQ_U64(err.column, 8);
+    CHECK(strstr(err.message, "syntax error at column 8") != NULL);
+}
+
+TEST(bad_queries_get_clear_messages) {
+    lode_error err;
+    CHECK(search_error("m*", 0, &err) == LODE_EINVAL);
+    CHECK(strstr(err.message, "too short") != NULL);
+    CHECK(search_error("-citrate", 0, &err) == LODE_EINVAL);
+    CHECK(strstr(err.message, "only excludes") != NULL);
+    CHECK(search_error("author:smith", LODE_SEARCH_STRICT, &err) == LODE_EINVAL);
+    CHECK(strstr(err.message, "unknown field") != NULL);
+    CHECK(search_error("", 0, &err) == LODE_EINVAL);
+}
+
 static int build_index(void) {
     if (!mkdtemp(tmpdir)) return -1;
     snprintf(index_path, sizeof index_path, "%s/corpus.lode", tmpdir);
@@ -365,6 +534,14 @@ int main(int argc, char **argv) {
         TEST_CASE(many_segments_answer_like_one),
         TEST_CASE(an_empty_folder_makes_an_empty_index_that_answers_nothing),
         TEST_CASE(a_second_writer_is_refused_while_the_first_holds_the_lock),
+        TEST_CASE(phrase_matches_after_analysis_and_marks_only_its_words),
+        TEST_CASE(and_or_not_combine_as_boolean),
+        TEST_CASE(plus_requires_and_minus_excludes),
+        TEST_CASE(prefix_matches_whatever_the_stemmer_did_and_marks_only_prefixed_words),
+        TEST_CASE(near_finds_words_close_in_any_order),
+        TEST_CASE(title_and_path_fields_restrict),
+        TEST_CASE(raw_text_is_searched_as_words_with_a_note_unless_strict),
+        TEST_CASE(bad_queries_get_clear_messages),
     };
     if (build_index()) return 1;
     int rc = test_run(cases, sizeof cases / sizeof cases[0], argc, argv);

@@ -21,6 +21,14 @@
 /* Passages shorter than this many tokens are scored as if this long: a
  * heading should not win on density alone. */
 #define DENSITY_SMOOTHING 12.0
+/* The title is printed above the passage already: a passage that is only
+ * the title line counts this fraction of what it covers, so a body passage
+ * with as many of the words is shown instead. */
+#define TITLE_PASSAGE_FACTOR 0.5
+/* A passage of fewer tokens than this on one line is a heading ("Recommended
+ * Dosage"): it is shown together with the passage that follows, which is
+ * what answers it. */
+#define HEADING_TOKENS 8
 
 void snippets_free(snippet *v, size_t n) {
     if (!v) return;
@@ -119,6 +127,11 @@ static int highlight(snippet *sn, analyzer *a, const bound_query *b, const match
     return 0;
 }
 
+/* The token after passage i's last: where the next passage starts. */
+static uint32_t passage_end_token(const passage_record *pr, uint32_t np, uint32_t i, const doc_record *d) {
+    return i + 1 < np ? pr[i + 1].first_token : d->token_count;
+}
+
 int snippets_for_doc(segment *s, const doc_record *d, const doc_info *info, analyzer *a, const bound_query *b,
                      const match *m, size_t nm, size_t max, snippet **out, size_t *count, lode_error *err) {
     *out = NULL;
@@ -151,11 +164,13 @@ int snippets_for_doc(segment *s, const doc_record *d, const doc_info *info, anal
         hits[at]++;
     }
     for (uint32_t i = 0; i < np; i++) {
-        uint32_t end = i + 1 < np ? pr[i + 1].first_token : d->token_count;
+        uint32_t end = passage_end_token(pr, np, i, d);
         double tokens = end > pr[i].first_token ? (double)(end - pr[i].first_token) : 0;
         if (tokens < DENSITY_SMOOTHING) tokens = DENSITY_SMOOTHING;
         ps[i].density = hits[i] / tokens;
     }
+    if (d->title_token_count && passage_end_token(pr, np, 0, d) <= d->title_token_count)
+        ps[0].cover *= TITLE_PASSAGE_FACTOR;
     qsort(ps, np, sizeof *ps, cmp_passage);
     if (max > np) max = np;
     sn = lode_calloc(max, sizeof *sn);
@@ -168,7 +183,16 @@ int snippets_for_doc(segment *s, const doc_record *d, const doc_info *info, anal
         const passage_record *p = &pr[ps[i].index];
         /* beyond the first, only passages that match something are worth showing */
         if (i > 0 && ps[i].cover == 0) break;
-        rc = segment_text(s, d, p->offset, p->length, &text, err);
+        uint64_t length = p->length;
+        uint32_t idx = ps[i].index;
+        if (idx + 1 < np && passage_end_token(pr, np, idx, d) - p->first_token < HEADING_TOKENS) {
+            /* a heading: check that it is one line, then take what follows */
+            rc = segment_text(s, d, p->offset, p->length, &text, err);
+            if (rc) break;
+            if (!memchr(text.data, '\n', text.len) && !memchr(text.data, '\r', text.len))
+                length = (uint64_t)pr[idx + 1].offset + pr[idx + 1].length - p->offset;
+        }
+        rc = segment_text(s, d, p->offset, length, &text, err);
         if (rc) break;
         snippet *x = &sn[made];
         x->offset = p->offset;

@@ -492,6 +492,48 @@ TEST(bad_queries_get_clear_messages) {
     CHECK(search_error("", 0, &err) == LODE_EINVAL);
 }
 
+/* The passage shown answers the question: for the article whose dosage
+ * section starts with the heading "Recommended Dosage", the heading comes
+ * with the paragraph that gives the doses, and both words are marked. */
+TEST(dosage_query_shows_the_dosage_passage_with_its_heading) {
+    lode_results *r = search("recommended dosage", 0, 10);
+    REQUIRE(r);
+    int found = 0;
+    for (size_t i = 0; i < lode_results_count(r); i++) {
+        lode_hit h;
+        lode_results_get(r, i, &h);
+        if (!ends_with(h.path, "magnesium-glycinate-anxiety-insomnia-cramps.txt")) continue;
+        found = 1;
+        const lode_passage *p = &h.passages[0];
+        CHECK_EQ_U64(p->line, 2);
+        char *text = strndup(p->text, p->length);
+        CHECK(text && strstr(text, "125-300 mg") != NULL);
+        free(text);
+        char m[256];
+        marks(r, i, m, sizeof m);
+        CHECK_STR(m, "Recommended|Dosage");
+    }
+    CHECK(found);
+    lode_results_free(r);
+}
+
+/* A passage that is only the title (already printed above it) gives way to
+ * a body passage holding as many of the words. */
+TEST(the_title_line_gives_way_to_a_body_passage) {
+    lode_results *r = search("glycinate benefits", 0, 10);
+    REQUIRE(r);
+    for (size_t i = 0; i < lode_results_count(r); i++) {
+        lode_hit h;
+        lode_results_get(r, i, &h);
+        if (!ends_with(h.path, "magnesium-glycinate-benefits-dr-axe.txt")) continue;
+        CHECK(h.passages[0].line > 1);
+        char m[256];
+        marks(r, i, m, sizeof m);
+        CHECK(strstr(m, "lycinate") != NULL && strstr(m, "enefits") != NULL);
+    }
+    lode_results_free(r);
+}
+
 static int build_index(void) {
     if (!mkdtemp(tmpdir)) return -1;
     snprintf(index_path, sizeof index_path, "%s/corpus.lode", tmpdir);
@@ -542,6 +584,8 @@ int main(int argc, char **argv) {
         TEST_CASE(title_and_path_fields_restrict),
         TEST_CASE(raw_text_is_searched_as_words_with_a_note_unless_strict),
         TEST_CASE(bad_queries_get_clear_messages),
+        TEST_CASE(dosage_query_shows_the_dosage_passage_with_its_heading),
+        TEST_CASE(the_title_line_gives_way_to_a_body_passage),
     };
     if (build_index()) return 1;
     int rc = test_run(cases, sizeof cases / sizeof cases[0], argc, argv);

@@ -84,8 +84,12 @@ typedef enum lode_event_kind {
     LODE_EVENT_INDEXED = 0,        /* a text file was indexed */
     LODE_EVENT_SKIPPED_BINARY = 1, /* a NUL byte early in the file (like grep) */
     LODE_EVENT_SKIPPED_ERROR = 2,  /* unreadable, vanished, symlink loop... */
-    LODE_EVENT_SKIPPED_LIMIT = 3,  /* larger than the document size limit */
-    LODE_EVENT_SEGMENT_FLUSHED = 4 /* the memory budget filled; a segment was written */
+    LODE_EVENT_SKIPPED_LIMIT = 3,  /* larger than max_filesize or lode's limit of 1 GiB */
+    LODE_EVENT_SEGMENT_FLUSHED = 4, /* the memory budget filled; a segment was written */
+    /* a file or folder left out by a glob or an ignore file (not an error;
+     * a folder is reported once and not entered); `message` names the rule,
+     * e.g. "ignored by src/.gitignore:3: *.o" */
+    LODE_EVENT_SKIPPED_IGNORED = 5
 } lode_event_kind;
 
 typedef struct lode_event {
@@ -108,10 +112,40 @@ typedef struct lode_writer_options {
     /* Called for every input file with what happened to it. May be NULL. */
     lode_event_fn on_event;
     void *event_ctx;
+
+    /* Since version 2. A writer given a version 1 struct applies none of
+     * these: no globs, no size limit of its own, no ignore files.
+     *
+     * Globs choosing the files under a folder given to
+     * lode_writer_add_path(), as ripgrep's -g: a glob without '/' matches
+     * the name of a file or folder at any depth; one with '/' matches the
+     * path relative to the folder given ("src/main.c", "/top.txt"); '*' and
+     * '?' never match '/', "**" matches any number of folders, a trailing
+     * '/' matches folders only. A file given directly to
+     * lode_writer_add_path() is indexed whatever the globs and ignore files.
+     * The arrays and strings are copied by lode_writer_open(). */
+    const char *const *include_globs; /* when include_count > 0, only files matching one */
+    size_t include_count;
+    const char *const *exclude_globs; /* files and folders matching are left out; wins
+                                         over include_globs and over ignore files */
+    size_t exclude_count;
+    /* Files larger than this many bytes are skipped with
+     * LODE_EVENT_SKIPPED_LIMIT (counted in files_skipped_limit). 0 means
+     * no limit but lode's own of 1 GiB a document. */
+    uint64_t max_filesize;
+    unsigned int flags; /* LODE_WRITER_... */
 } lode_writer_options;
 
-#define LODE_WRITER_OPTIONS_VERSION 1
-#define LODE_WRITER_OPTIONS_INIT {LODE_WRITER_OPTIONS_VERSION, NULL, 0, NULL, NULL}
+/* Do not read .gitignore and .ignore files. By default lode_writer_add_path()
+ * leaves out what they exclude, as ripgrep does: .ignore files everywhere,
+ * .gitignore files inside a git repository only (a folder with a .git at or
+ * above it), in the folders walked and in the folders above the one given;
+ * deeper files win, and .ignore wins over .gitignore. The patterns and the
+ * subset of gitignore(5) understood are described in lode-index(1). */
+#define LODE_WRITER_NO_IGNORE_FILES 0x1u
+
+#define LODE_WRITER_OPTIONS_VERSION 2
+#define LODE_WRITER_OPTIONS_INIT {LODE_WRITER_OPTIONS_VERSION, NULL, 0, NULL, NULL, NULL, 0, NULL, 0, 0, 0}
 #define LODE_DEFAULT_MEMORY_BUDGET ((size_t)256 << 20)
 
 /* Start building a new generation of the index at `path` (a directory,
@@ -123,11 +157,23 @@ LODE_EXPORT int lode_writer_open(lode_writer **out, const char *path,
 
 /* Add a file or, recursively, a folder: hidden folders .git/.hg/.svn and any
  * lode index are not entered, symlinks to folders already on the path are not
- * followed, binary files are skipped. Problems with single files are reported
+ * followed, binary files are skipped; the globs, size limit and ignore files
+ * of the options leave out more. Problems with single files are reported
  * through the event callback and do not fail the call; the return value is an
  * error only when nothing can continue (LODE_ENOMEM, LODE_EIO writing a
  * segment) or when `path` itself cannot be read (LODE_ENOTFOUND, LODE_EIO). */
 LODE_EXPORT int lode_writer_add_path(lode_writer *w, const char *path, lode_error *err);
+
+/* Walk `path` exactly as lode_writer_add_path() would, with the same
+ * filters, but read no file: set *files to the number of files it would
+ * be given (those over the size limit included) and *bytes to their size,
+ * those over the size limit left out. For a progress estimate: a walk
+ * touches only folder listings and inodes, a small fraction of the time
+ * indexing takes, and it leaves them in the cache for the real walk. No
+ * events; problems are left for lode_writer_add_path() to report. Errors:
+ * those of lode_writer_add_path() for `path` itself, LODE_ENOMEM. */
+LODE_EXPORT int lode_writer_count_path(lode_writer *w, const char *path, uint64_t *files, uint64_t *bytes,
+                                       lode_error *err);
 
 /* Add one document from memory. `path` names it in answers; `mtime` is in
  * seconds since the epoch. The bytes are copied. Binary data (a NUL byte in
@@ -169,6 +215,14 @@ typedef struct lode_index lode_index;
  * LODE_ENOTFOUND, LODE_EIO, LODE_ECORRUPT, LODE_EVERSION, LODE_ENOMEM. */
 LODE_EXPORT int lode_index_open(lode_index **out, const char *path, lode_error *err);
 
+/* Open an index held in memory: the bytes of a single segment file (a
+ * bundle), e.g. compiled into the program. The bytes are not copied: they
+ * must stay valid and unchanged until lode_index_close(). `name` (may be
+ * NULL) names the index in error messages. Errors: LODE_ECORRUPT,
+ * LODE_EVERSION, LODE_EINVAL, LODE_ENOMEM. */
+LODE_EXPORT int lode_index_open_memory(lode_index **out, const void *data, size_t size, const char *name,
+                                       lode_error *err);
+
 LODE_EXPORT void lode_index_close(lode_index *ix);
 
 typedef struct lode_index_info {
@@ -206,6 +260,15 @@ typedef struct lode_search_options {
 #define LODE_SEARCH_STRICT 0x2u
 /* Rank only: no passages, titles still given (for evaluation runs). */
 #define LODE_SEARCH_NO_PASSAGES 0x4u
+/* Every passage of each returned document that holds a match, in document
+ * order, instead of the best `passages` ones (grep-style listing; `passages`
+ * is ignored). Each passage stands alone: a short heading is not joined to
+ * the paragraph after it as it is for the best passages. To list every
+ * matching document, also set `limit` to LODE_SEARCH_MAX_LIMIT. */
+#define LODE_SEARCH_ALL_PASSAGES 0x8u
+/* The most documents one search returns: a larger `limit` is lowered to it
+ * (it bounds the memory of one answer). */
+#define LODE_SEARCH_MAX_LIMIT 100000
 
 #define LODE_SEARCH_OPTIONS_VERSION 1
 #define LODE_SEARCH_OPTIONS_INIT {LODE_SEARCH_OPTIONS_VERSION, 10, 0, 1, 0, 0, 0}
@@ -255,14 +318,32 @@ typedef struct lode_hit {
     const char *title; /* first non-empty line, trimmed; borrowed */
     double score;
     uint64_t size;     /* bytes */
-    const lode_passage *passages; /* best first */
+    const lode_passage *passages; /* best first (document order with
+                                     LODE_SEARCH_ALL_PASSAGES) */
     size_t passage_count;
+    /* Identifies the document within the opened index, for
+     * lode_index_read_text(); meaningless for another lode_index handle. */
+    uint64_t doc;
 } lode_hit;
 
 /* Fill `out` with hit `i` (0 = best). LODE_EINVAL if i is out of range. */
 LODE_EXPORT int lode_results_get(const lode_results *r, size_t i, lode_hit *out);
 
 LODE_EXPORT void lode_results_free(lode_results *r);
+
+/* Copy up to `len` bytes of the stored text of document `doc` (a
+ * lode_hit.doc of a search on this same index), starting at byte `offset`
+ * of the document, into the caller's `buf`; *got is set to the number of
+ * bytes copied, which is less than `len` only at the end of the document
+ * (0 when `offset` is the document's size). The bytes are the original file
+ * as indexed, so lode_passage offsets and lines apply to them: this is how
+ * a caller shows whole lines or lines of context around a passage without
+ * the source file. Allocates nothing the caller sees. Errors: LODE_EINVAL
+ * (NULL arguments, `offset` past the end of the document, no such `doc`),
+ * LODE_ECORRUPT, LODE_ENOMEM; *got is 0 after an error. Thread-safe like
+ * lode_search(): many threads may read from one index at once. */
+LODE_EXPORT int lode_index_read_text(lode_index *ix, uint64_t doc, uint64_t offset, void *buf, size_t len,
+                                     size_t *got, lode_error *err);
 
 #ifdef __cplusplus
 }

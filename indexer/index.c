@@ -134,6 +134,32 @@ int lode_index_open(lode_index **out, const char *path, lode_error *err) {
     return 0;
 }
 
+int lode_index_open_memory(lode_index **out, const void *data, size_t size, const char *name, lode_error *err) {
+    *out = NULL;
+    if (!data && size) return lode_fail(err, LODE_EINVAL, "no index bytes given");
+    if (!name) name = "(memory)";
+    lode_index *ix = lode_calloc(1, sizeof *ix);
+    if (!ix || !(ix->path = lode_strdup(name))) {
+        lode_free(ix);
+        return lode_fail(err, LODE_ENOMEM, "out of memory");
+    }
+    segment *s;
+    int rc = segment_open_memory(&s, data ? data : "", size, name, err);
+    if (!rc) {
+        snprintf(ix->stemmer, sizeof ix->stemmer, "%s", s->stemmer);
+        if (add_segment(ix, s)) {
+            segment_close(s);
+            rc = lode_fail(err, LODE_ENOMEM, "out of memory");
+        }
+    }
+    if (rc) {
+        lode_index_close(ix);
+        return rc;
+    }
+    *out = ix;
+    return 0;
+}
+
 void lode_index_get_info(const lode_index *ix, lode_index_info *out) {
     memset(out, 0, sizeof *out);
     if (!ix) return;

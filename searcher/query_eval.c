@@ -604,40 +604,40 @@ static uint32_t leaf_advance(eval *ev, it *t, uint32_t target, int want_occ) {
     }
 }
 
-/* Every item of a NEAR within `distance` words: for each occurrence taken as
- * the leftmost, every other item's first occurrence at or after it is the
- * best choice (an item's occurrences all have the same length), and the
- * window holds at most `distance` words besides the items'. */
-static uint32_t near_windows(const it *t) {
-    uint32_t count = 0, k = t->nkids;
-    for (uint32_t a = 0; a < k; a++) {
-        const it *ka = t->kids[a];
-        for (uint32_t o = 0; o < ka->nocc; o++) {
-            uint64_t lo = ka->occ[o], hi = lo + ka->n->span, words = ka->n->span;
-            int ok = 1;
-            for (uint32_t b = 0; b < k && ok; b++) {
-                if (b == a) continue;
-                const it *kb = t->kids[b];
-                /* first occurrence >= lo; for an equal start only items after a count */
-                uint32_t l = 0, h = kb->nocc;
-                while (l < h) {
-                    uint32_t m = l + (h - l) / 2;
-                    if (kb->occ[m] < lo || (kb->occ[m] == lo && b < a))
-                        l = m + 1;
-                    else
-                        h = m;
-                }
-                if (l == kb->nocc) {
-                    ok = 0;
-                    break;
-                }
-                uint64_t end = (uint64_t)kb->occ[l] + kb->n->span;
-                if (end > hi) hi = end;
-                words += kb->n->span;
-            }
-            if (ok && hi - lo <= words + t->n->distance) count++;
+/* Whether occurrence `o` of item `a`, taken as the leftmost, starts a window
+ * holding every item of the NEAR with at most `distance` words besides the
+ * items' own: every other item's first occurrence at or after it is the
+ * best choice (an item's occurrences all have the same length). The chosen
+ * occurrence of each other item goes to pick[] when pick is not NULL. */
+static int near_window_at(const it *t, uint32_t a, uint32_t o, uint32_t *pick) {
+    const it *ka = t->kids[a];
+    uint64_t lo = ka->occ[o], hi = lo + ka->n->span, words = ka->n->span;
+    for (uint32_t b = 0; b < t->nkids; b++) {
+        if (b == a) continue;
+        const it *kb = t->kids[b];
+        /* first occurrence >= lo; for an equal start only items after a count */
+        uint32_t l = 0, h = kb->nocc;
+        while (l < h) {
+            uint32_t m = l + (h - l) / 2;
+            if (kb->occ[m] < lo || (kb->occ[m] == lo && b < a))
+                l = m + 1;
+            else
+                h = m;
         }
+        if (l == kb->nocc) return 0;
+        uint64_t end = (uint64_t)kb->occ[l] + kb->n->span;
+        if (end > hi) hi = end;
+        words += kb->n->span;
+        if (pick) pick[b] = l;
     }
+    return hi - lo <= words + t->n->distance;
+}
+
+/* The number of windows (as the NEAR's term frequency). */
+static uint32_t near_windows(const it *t) {
+    uint32_t count = 0;
+    for (uint32_t a = 0; a < t->nkids; a++)
+        for (uint32_t o = 0; o < t->kids[a]->nocc; o++) count += (uint32_t)near_window_at(t, a, o, NULL);
     return count;
 }
 
@@ -913,6 +913,42 @@ static int leaf_collect(eval *ev, it *t, const uint32_t *starts, uint32_t nstart
     return 0;
 }
 
+/* The occurrences of a NEAR's items that take part in a window, and only
+ * those: an occurrence far from the others did not make the document match,
+ * and marking it would send a reader (and grep-style listings, which show
+ * every passage holding a match) to a place where the query does not hold. */
+static int near_collect(eval *ev, it *t, match_list *m) {
+    uint32_t k = t->nkids, most = 0;
+    for (uint32_t i = 0; i < k; i++)
+        if (t->kids[i]->nocc > most) most = t->kids[i]->nocc;
+    uint32_t *pick = lode_malloc(k * sizeof *pick);
+    uint32_t *starts = lode_malloc((most ? most : 1) * sizeof *starts);
+    uint8_t **used = lode_calloc(k, sizeof *used);
+    int rc = pick && starts && used ? 0 : LODE_ENOMEM;
+    for (uint32_t i = 0; i < k && !rc; i++)
+        if (!(used[i] = lode_calloc(t->kids[i]->nocc ? t->kids[i]->nocc : 1, 1))) rc = LODE_ENOMEM;
+    for (uint32_t a = 0; a < k && !rc; a++)
+        for (uint32_t o = 0; o < t->kids[a]->nocc; o++) {
+            if (!near_window_at(t, a, o, pick)) continue;
+            used[a][o] = 1;
+            for (uint32_t b = 0; b < k; b++)
+                if (b != a) used[b][pick[b]] = 1;
+        }
+    for (uint32_t i = 0; i < k && !rc; i++) {
+        uint32_t n = 0;
+        for (uint32_t o = 0; o < t->kids[i]->nocc; o++)
+            if (used[i][o]) starts[n++] = t->kids[i]->occ[o];
+        if (leaf_collect(ev, t->kids[i], starts, n, m)) rc = ev->rc;
+    }
+    if (used)
+        for (uint32_t i = 0; i < k; i++) lode_free(used[i]);
+    lode_free(used);
+    lode_free(pick);
+    lode_free(starts);
+    if (rc == LODE_ENOMEM && !ev->rc) ev->rc = lode_fail(ev->err, LODE_ENOMEM, "out of memory");
+    return rc;
+}
+
 static int collect(eval *ev, it *t, uint32_t doc, match_list *m) {
     const bnode *n = t->n;
     if (n->occur == QO_MUST_NOT || n->kind == B_PATH) return 0;
@@ -921,14 +957,7 @@ static int collect(eval *ev, it *t, uint32_t doc, match_list *m) {
         if (!t->have_occ) leaf_verify(ev, t, doc, 1);
         return leaf_collect(ev, t, t->occ, t->nocc, m);
     }
-    if (n->kind == B_NEAR) {
-        /* the occurrences of every item that take part in some window:
-         * simply all of them in a matching document, as the windows are
-         * what made it match and the passage choice favours dense ones */
-        for (uint32_t i = 0; i < t->nkids; i++)
-            if (leaf_collect(ev, t->kids[i], t->kids[i]->occ, t->kids[i]->nocc, m)) return ev->rc;
-        return 0;
-    }
+    if (n->kind == B_NEAR) return near_collect(ev, t, m);
     for (uint32_t i = 0; i < t->nkids; i++)
         if (collect(ev, t->kids[i], doc, m)) return ev->rc;
     return 0;
@@ -955,6 +984,14 @@ int query_matches(lode_index *ix, const bound_query *b, const rank_ctx *rx, uint
         return ev.rc;
     }
     if (m.n > 1) qsort(m.v, m.n, sizeof *m.v, cmp_match);
+    /* an occurrence reached twice (in two NEAR windows, or under two
+     * branches of the query) is one match: passage density counts it once */
+    size_t kept = 0;
+    for (size_t i = 0; i < m.n; i++)
+        if (kept == 0 || m.v[i].pos != m.v[kept - 1].pos || m.v[i].term != m.v[kept - 1].term ||
+            m.v[i].group != m.v[kept - 1].group)
+            m.v[kept++] = m.v[i];
+    m.n = kept;
     *out = m.v;
     *count = m.n;
     return 0;

@@ -8,6 +8,9 @@
 
 #include "searcher.h"
 
+/* The public header names the limit for callers that see only lode.h. */
+_Static_assert(LODE_SEARCH_MAX_LIMIT == LODE_MAX_RESULTS, "lode.h and lode_limits.h disagree");
+
 typedef struct result_hit {
     char *path;     /* owned, NUL-terminated */
     char *title;    /* owned, NUL-terminated */
@@ -16,6 +19,7 @@ typedef struct result_hit {
     snippet *snips; /* owned */
     size_t snip_count;
     lode_passage *passages; /* owned views of snips */
+    uint64_t doc;   /* doc_id_make(segment, document) */
 } result_hit;
 
 struct lode_results {
@@ -37,6 +41,7 @@ int lode_results_get(const lode_results *r, size_t i, lode_hit *out) {
     out->size = h->size;
     out->passages = h->passages;
     out->passage_count = h->snip_count;
+    out->doc = h->doc;
     return 0;
 }
 
@@ -54,7 +59,7 @@ void lode_results_free(lode_results *r) {
 }
 
 static int fill_hit(lode_index *ix, analyzer *a, const bound_query *b, const rank_ctx *rx, const scored_doc *sd,
-                    size_t passages, result_hit *h, lode_error *err) {
+                    size_t passages, int all, result_hit *h, lode_error *err) {
     segment *s = ix->segs[sd->seg];
     doc_record d;
     doc_info info;
@@ -65,12 +70,13 @@ static int fill_hit(lode_index *ix, analyzer *a, const bound_query *b, const ran
     if (rc) return rc;
     h->score = sd->score;
     h->size = d.size;
+    h->doc = doc_id_make(sd->seg, sd->doc);
     h->path = lode_strndup(info.path, info.path_len);
     h->title = lode_strndup(info.title, info.title_len);
     if (!h->path || !h->title) return lode_fail(err, LODE_ENOMEM, "out of memory");
     if (passages == 0) return 0;
     rc = query_matches(ix, b, rx, sd->seg, sd->doc, &m, &nm, err);
-    if (!rc) rc = snippets_for_doc(s, &d, &info, a, b, m, nm, passages, &h->snips, &h->snip_count, err);
+    if (!rc) rc = snippets_for_doc(s, &d, &info, a, b, m, nm, passages, all, &h->snips, &h->snip_count, err);
     lode_free(m);
     if (rc) return rc;
     h->passages = lode_calloc(h->snip_count ? h->snip_count : 1, sizeof *h->passages);
@@ -126,7 +132,8 @@ int lode_search(lode_results **out, lode_index *ix, const char *query, const lod
     note = NULL;
     for (size_t i = 0; i < top_n && !rc; i++) {
         r->count++;
-        rc = fill_hit(ix, a, &bq, &rx, &top[i], passages, &r->hits[i], err);
+        rc = fill_hit(ix, a, &bq, &rx, &top[i], passages, (opts->flags & LODE_SEARCH_ALL_PASSAGES) != 0,
+                      &r->hits[i], err);
     }
     if (!rc) {
         *out = r;

@@ -159,10 +159,22 @@ typedef struct snippet {
 
 /* Choose the best `max` passages of document `doc` (the ones that cover the
  * most query words, weighted by idf, most densely; ties go to the earlier
- * passage) and highlight exactly the matched occurrences. */
+ * passage) and highlight exactly the matched occurrences. With `all`, every
+ * passage that holds a match instead, in document order, each on its own
+ * (a heading is not joined to what follows), and `max` is ignored. */
 int snippets_for_doc(segment *s, const doc_record *d, const doc_info *info, analyzer *a, const bound_query *b,
-                     const match *m, size_t match_count, size_t max, snippet **out, size_t *count,
+                     const match *m, size_t match_count, size_t max, int all, snippet **out, size_t *count,
                      lode_error *err);
 void snippets_free(snippet *v, size_t n);
+
+/* ------------------------------------------------------------------------ */
+/* Interface to document.c: a document named by lode_hit.doc                */
+/* ------------------------------------------------------------------------ */
+
+/* lode_hit.doc is the segment's number in the opened index in the high 32
+ * bits and the document's number in the segment in the low 32: both are
+ * 32-bit already (LODE_MAX_SEGMENTS, LODE_MAX_DOCS_PER_SEGMENT), and the
+ * pair is all a reader needs to find the document again. */
+static inline uint64_t doc_id_make(uint32_t seg, uint32_t doc) { return (uint64_t)seg << 32 | doc; }
 
 #endif /* LODE_SEARCHER_H */

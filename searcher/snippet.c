@@ -13,6 +13,9 @@
  * phrase, not every occurrence of them; for a prefix, only words that start
  * with it). So the marks land on exactly the original bytes (accents and
  * case as written), and only on what matched.
+ *
+ * For a grep-style listing (LODE_SEARCH_ALL_PASSAGES) every passage holding
+ * a match is returned instead, in document order and without ranking.
  */
 #include <stdlib.h>
 
@@ -133,20 +136,22 @@ static uint32_t passage_end_token(const passage_record *pr, uint32_t np, uint32_
 }
 
 int snippets_for_doc(segment *s, const doc_record *d, const doc_info *info, analyzer *a, const bound_query *b,
-                     const match *m, size_t nm, size_t max, snippet **out, size_t *count, lode_error *err) {
+                     const match *m, size_t nm, size_t max, int all, snippet **out, size_t *count,
+                     lode_error *err) {
     *out = NULL;
     *count = 0;
     uint32_t np = info->passage_count;
-    if (np == 0 || max == 0) return 0;
+    if (np == 0 || (max == 0 && !all)) return 0;
     passage_record *pr = lode_malloc((size_t)np * sizeof *pr);
     passage_score *ps = lode_calloc(np, sizeof *ps);
     uint32_t *seen = lode_calloc(b->group_count ? b->group_count : 1, sizeof *seen);
     uint32_t *hits = lode_calloc(np, sizeof *hits);
+    uint8_t *shown = lode_calloc(np, 1); /* per passage: already in a snippet */
     snippet *sn = NULL;
     lode_buf text;
     buf_init(&text);
     int rc = 0;
-    if (!pr || !ps || !seen || !hits) {
+    if (!pr || !ps || !seen || !hits || !shown) {
         rc = lode_fail(err, LODE_ENOMEM, "out of memory");
         goto done;
     }
@@ -169,28 +174,46 @@ int snippets_for_doc(segment *s, const doc_record *d, const doc_info *info, anal
         if (tokens < DENSITY_SMOOTHING) tokens = DENSITY_SMOOTHING;
         ps[i].density = hits[i] / tokens;
     }
-    if (d->title_token_count && passage_end_token(pr, np, 0, d) <= d->title_token_count)
-        ps[0].cover *= TITLE_PASSAGE_FACTOR;
-    qsort(ps, np, sizeof *ps, cmp_passage);
-    if (max > np) max = np;
+    size_t candidates = np;
+    if (all) {
+        /* grep-style listing: every passage with a match, in document order
+         * (ps[] is still in passage order, and kept <= i keeps the copy safe) */
+        size_t kept = 0;
+        for (uint32_t i = 0; i < np; i++)
+            if (hits[i]) ps[kept++] = ps[i];
+        max = candidates = kept;
+    } else {
+        if (d->title_token_count && passage_end_token(pr, np, 0, d) <= d->title_token_count)
+            ps[0].cover *= TITLE_PASSAGE_FACTOR;
+        qsort(ps, np, sizeof *ps, cmp_passage);
+        if (max > np) max = np;
+    }
     sn = lode_calloc(max, sizeof *sn);
     if (!sn) {
         rc = lode_fail(err, LODE_ENOMEM, "out of memory");
         goto done;
     }
     size_t made = 0;
-    for (size_t i = 0; i < max && !rc; i++) {
+    for (size_t i = 0; i < candidates && made < max && !rc; i++) {
         const passage_record *p = &pr[ps[i].index];
         /* beyond the first, only passages that match something are worth showing */
-        if (i > 0 && ps[i].cover == 0) break;
+        if (made > 0 && ps[i].cover == 0) break;
         uint64_t length = p->length;
         uint32_t idx = ps[i].index;
-        if (idx + 1 < np && passage_end_token(pr, np, idx, d) - p->first_token < HEADING_TOKENS) {
-            /* a heading: check that it is one line, then take what follows */
+        /* a paragraph already shown under its heading is not shown again */
+        if (shown[idx]) continue;
+        shown[idx] = 1;
+        if (!all && idx + 1 < np && !shown[idx + 1] &&
+            passage_end_token(pr, np, idx, d) - p->first_token < HEADING_TOKENS) {
+            /* a heading: check that it is one line, then take what follows.
+             * Not when listing every match: the paragraph after the heading
+             * is listed on its own when it matches, and would be shown twice */
             rc = segment_text(s, d, p->offset, p->length, &text, err);
             if (rc) break;
-            if (!memchr(text.data, '\n', text.len) && !memchr(text.data, '\r', text.len))
+            if (!memchr(text.data, '\n', text.len) && !memchr(text.data, '\r', text.len)) {
                 length = (uint64_t)pr[idx + 1].offset + pr[idx + 1].length - p->offset;
+                shown[idx + 1] = 1;
+            }
         }
         rc = segment_text(s, d, p->offset, length, &text, err);
         if (rc) break;
@@ -220,6 +243,7 @@ done:
     lode_free(ps);
     lode_free(seen);
     lode_free(hits);
+    lode_free(shown);
     buf_free(&text);
     return rc;
 }

@@ -63,11 +63,16 @@ class Tmp:
 
 
 def hit_line(stdout):
-    """(path, line) of the first hit heading 'PATH:LINE  score S'."""
-    for line in lines_of(stdout):
-        m = re.match(r"^(.*):(\d+)  score [0-9.]+$", ANSI.sub("", line))
+    """(path, line) of the first hit: its heading is the path, then (after
+    the title) its passage lines 'LINE:text', ':' marking a line with a
+    match. The first such line is where the first match is."""
+    out = [ANSI.sub("", line) for line in lines_of(stdout)]
+    for line in out[2:]:
+        if line == "":
+            break
+        m = re.match(r"^(\d+):", line)
         if m:
-            return m.group(1), int(m.group(2))
+            return out[0], int(m.group(1))
     return None, None
 
 

@@ -138,6 +138,51 @@ int analyze_text(analyzer *a, const char *text, size_t len, uint32_t first_posit
                  token_fn fn, void *ctx);
 
 /* ------------------------------------------------------------------------ */
+/* Interface to ignore.c: gitignore-style rules and globs                    */
+/* ------------------------------------------------------------------------ */
+
+/* One rule: a pattern of an ignore file, or a glob given by the caller. */
+typedef struct ignore_rule {
+    char *text;         /* the line as written, trailing spaces cut; owned */
+    char *segs;         /* the pattern cut at '/', each segment NUL-terminated, one after
+                           the other, in the same allocation as text */
+    uint32_t nsegs;
+    uint32_t line;      /* 1-based line in the ignore file, 0 for a glob */
+    uint8_t negated;    /* "!pattern": a match re-includes */
+    uint8_t dir_only;   /* "pattern/": matches folders only */
+    uint8_t anchored;   /* a '/' before the end: matched against the whole relative
+                           path; else against the last name only, at any depth */
+    uint8_t dstar_last; /* a final "**" segment: it must take at least one name */
+} ignore_rule;
+
+/* The rules of one ignore file (or one list of globs), in file order. */
+typedef struct ignore_rules {
+    char *source;       /* the ignore file's path for messages, NULL for globs; owned */
+    ignore_rule *rules;
+    size_t count;
+    size_t cap;
+} ignore_rules;
+
+/* `source` (may be NULL) is copied. Returns 0 or LODE_ENOMEM. */
+int ignore_rules_init(ignore_rules *r, const char *source);
+void ignore_rules_free(ignore_rules *r);
+
+/* Add the rules of the text of a .gitignore or .ignore file: one pattern a
+ * line, '#' comments, blank lines, '!' negation, '\' escapes, trailing '/'
+ * for folders only, a leading or middle '/' anchoring to the file's folder,
+ * '**' for any number of folders. Returns 0 or LODE_ENOMEM. */
+int ignore_rules_parse(ignore_rules *r, const char *text, size_t len);
+
+/* Add one glob taken literally as a pattern: no comments, no negation, no
+ * trimming. LODE_EINVAL for an empty glob (or only '/'). */
+int ignore_rules_add_glob(ignore_rules *r, const char *glob, lode_error *err);
+
+/* The rule that decides for `path` ('/'-separated, relative to the folder
+ * of the rules, no leading '/'): the last matching rule, or NULL when none
+ * matches. The caller looks at ->negated. */
+const ignore_rule *ignore_rules_match(const ignore_rules *r, const char *path, int is_dir);
+
+/* ------------------------------------------------------------------------ */
 /* Interface to sources.c: walking folders and reading files                 */
 /* ------------------------------------------------------------------------ */
 
@@ -153,12 +198,27 @@ typedef int (*walk_file_fn)(void *ctx, const source_file *f);
 /* Called for every problem with one path; the walk goes on. */
 typedef void (*walk_warn_fn)(void *ctx, const char *path, const char *message);
 
+/* What a walk leaves out besides its fixed rules. All filters apply only
+ * below a root folder: a root that is a file is always reported (as ripgrep
+ * searches a file named on its command line whatever the filters). */
+typedef struct walk_options {
+    const char *skip_dir;         /* never entered (the index being written); may be NULL */
+    const ignore_rules *include;  /* when non-NULL and not empty, only files matching one of
+                                     these globs (paths relative to the root); borrowed */
+    const ignore_rules *exclude;  /* files and folders matching are left out (folders are
+                                     not entered); wins over include; borrowed */
+    int ignore_files;             /* honour .ignore files, and .gitignore files inside a
+                                     git repository, in the tree and above the root */
+    walk_warn_fn on_ignored;      /* told of every entry left out by the three filters
+                                     above, with the rule that did it; may be NULL */
+} walk_options;
+
 /* Walk `root` (a file or a folder). Does not enter .git, .hg, .svn, or any
- * folder holding a lode MANIFEST, nor `skip_dir` (compared by device and
- * inode; may be NULL); follows symlinks but never into a folder already on
- * the current path (loops). Returns 0, the callback's value, or an error when
- * `root` itself cannot be read. */
-int walk_path(const char *root, const char *skip_dir, walk_file_fn on_file,
+ * folder holding a lode MANIFEST, nor opts->skip_dir (compared by device and
+ * inode); follows symlinks but never into a folder already on the current
+ * path (loops). `opts` may be NULL: no filters. Returns 0, the callback's
+ * value, or an error when `root` itself cannot be read. */
+int walk_path(const char *root, const walk_options *opts, walk_file_fn on_file,
               walk_warn_fn on_warn, void *ctx, lode_error *err);
 
 /* Read a whole file into `out` (replacing its contents). Refuses files

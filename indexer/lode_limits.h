@@ -28,6 +28,13 @@
  * buffer; 8 KiB catches every binary format with a header and costs less). */
 #define BINARY_SNIFF_BYTES 8192
 
+/* Largest .gitignore or .ignore file read. Real ones are a few KiB (the
+ * Linux kernel's largest is under 2 KiB); the whole file is held in memory
+ * and every entry of its folder is matched against every rule, so a huge
+ * one would slow the walk of its whole tree. A larger file is a warning and
+ * its rules are not applied. */
+#define LODE_MAX_IGNORE_BYTES ((uint64_t)1 << 20)
+
 /* Passages: the unit a snippet shows. A paragraph up to the target is one
  * passage (two to four terminal lines); longer text is cut at lines, then at
  * sentence ends, then at whitespace, and never exceeds the maximum. */

@@ -1,62 +1,86 @@
 /*
  * main_index.c - the lode-index program: builds an index from files and
- * folders through the public API (lode.h) only. Prints warnings and the
- * summary; the library itself never prints.
+ * folders through the public API (lode.h) only. Prints warnings, the
+ * progress line and the summary; the library itself never prints, it
+ * reports every file through the event callback and this file turns the
+ * events into text.
+ *
+ * Progress: on a terminal (and without --quiet) one line on stderr, redrawn
+ * in place with '\r' at most ten times a second and erased at the end, so
+ * that the scrollback keeps only warnings and the summary. The estimate of
+ * the time left needs the total: before indexing, lode_writer_count_path()
+ * walks the same paths with the same filters without reading a file. That
+ * walk costs a small part of the run (folder listings and inodes only, no
+ * file contents) and warms the cache for the real walk; it is done only
+ * when the line is drawn, so pipes and scripts never pay for it. The time
+ * left is extrapolated from the bytes done so far (the work is reading and
+ * tokenizing bytes, not opening files).
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "lode.h"
 
 #define DEFAULT_INDEX "index.lode"
 
-static const char USAGE[] =
-    "usage: lode-index [-o INDEX] [--stemmer LANG] [--memory MB] [-q|-v] PATH...\n"
-    "       lode-index --check INDEX\n"
+static const char USAGE_LINE[] =
+    "usage: lode-index [-o INDEX] [--include GLOB] [--exclude GLOB] [--max-filesize NUM]\n"
+    "                  [--no-ignore] [--stemmer LANG] [--memory MB] [-q|-v] PATH...\n"
+    "       lode-index --check INDEX\n";
+
+static const char HELP_EXAMPLES[] =
+    "lode-index: index the text files under each PATH for lode-search.\n"
     "\n"
-    "Index the text files under each PATH into INDEX (default " DEFAULT_INDEX "),\n"
-    "replacing what it held, atomically. Binary files are skipped.\n"
+    "  lode-index -o notes.lode ~/notes             index a folder\n"
+    "  lode-index -o src.lode --include '*.c' src   only some files\n"
+    "  lode-index --exclude 'drafts/' ~/notes       all but the drafts folders\n"
+    "  lode-search -i notes.lode 'query'            then search\n"
+    "\n";
+
+static const char HELP_OPTIONS[] =
     "\n"
-    "  lode-index -o notes.lode ~/notes      index a folder\n"
-    "  lode-search -i notes.lode 'query'     then search it\n"
+    "  -o, --output INDEX    index folder to write (default " DEFAULT_INDEX "); replaced atomically\n"
+    "  --include GLOB        index only files matching GLOB (repeatable)\n"
+    "  --exclude GLOB        leave out files and folders matching GLOB (repeatable; wins)\n"
+    "  --max-filesize NUM    skip files larger than NUM bytes (suffix K, M or G)\n"
+    "  --no-ignore           do not honour .gitignore and .ignore files\n"
+    "  --stemmer LANG        Snowball stemmer: english (default), french, german, ..., none\n"
+    "  --memory MB           memory budget before a segment is written (default 256)\n"
+    "  --check               verify every checksum of INDEX and exit\n"
+    "  -q, --quiet           no progress line, no summary (read errors are still named)\n"
+    "  -v, --verbose         also name every file skipped or left out, and why\n"
+    "  -h, --help            this help;  --version  the version\n"
     "\n"
-    "  -o, --output INDEX   index folder to write (created if missing)\n"
-    "  --stemmer LANG       Snowball stemmer: english (default), french, german, ..., or none\n"
-    "  --memory MB          memory budget before a segment is written (default 256)\n"
-    "  --check              verify every checksum of INDEX and exit\n"
-    "  -q, --quiet          no summary\n"
-    "  -v, --verbose        name every skipped file and why\n"
-    "  -h, --help           this help;  --version  the version\n"
-    "\n"
-    "Exit status: 0 all files indexed, 1 some skipped for errors, 2 failure.\n";
+    "A GLOB without '/' matches names at any depth, one with '/' paths below PATH;\n"
+    "'**' spans folders. Binary files are skipped.\n"
+    "Exit status: 0 all indexed, 1 some files could not be read, 2 nothing written.\n"
+    "More in lode-index(1).\n";
+
+typedef struct progress {
+    int on;                /* draw it: stderr is a terminal and no --quiet */
+    int shown;             /* a line is on the screen now */
+    size_t width;          /* characters of that line */
+    double start;          /* when indexing began (after the count) */
+    double last;           /* when the line was last drawn */
+    uint64_t files;        /* files done, whatever happened to them */
+    uint64_t bytes;        /* bytes of those files */
+    int have_total;        /* the count succeeded: an estimate is possible */
+    uint64_t total_files;
+    uint64_t total_bytes;
+} progress;
 
 typedef struct cli {
     int quiet;
     int verbose;
+    uint64_t max_filesize;   /* --max-filesize, 0 when not given */
+    uint64_t skipped_asked;  /* files skipped by --max-filesize: asked for, not errors */
+    progress pg;
 } cli;
-
-static void on_event(void *ctx, const lode_event *ev) {
-    const cli *c = ctx;
-    switch (ev->kind) {
-    case LODE_EVENT_SKIPPED_ERROR:
-        if (!c->quiet) fprintf(stderr, "lode-index: warning: %s: %s\n", ev->path, ev->message);
-        break;
-    case LODE_EVENT_SKIPPED_LIMIT:
-        if (!c->quiet) fprintf(stderr, "lode-index: warning: %s: %s\n", ev->path, ev->message);
-        break;
-    case LODE_EVENT_SKIPPED_BINARY:
-        if (c->verbose) fprintf(stderr, "lode-index: skipped %s: %s\n", ev->path, ev->message);
-        break;
-    case LODE_EVENT_SEGMENT_FLUSHED:
-        if (c->verbose) fprintf(stderr, "lode-index: wrote segment %s\n", ev->path);
-        break;
-    case LODE_EVENT_INDEXED:
-        break;
-    }
-}
 
 static double now(void) {
     struct timespec ts;
@@ -64,21 +88,165 @@ static double now(void) {
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+static void progress_clear(progress *p) {
+    if (!p->shown) return;
+    fprintf(stderr, "\r%*s\r", (int)p->width, "");
+    p->shown = 0;
+    p->width = 0;
+}
+
+/* Replace the line on the screen with `line`, cut to the terminal's width:
+ * a line that wraps cannot be redrawn with '\r'. */
+static void progress_show(progress *p, const char *line) {
+    size_t n = strlen(line);
+    struct winsize ws;
+    if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 1 && n >= ws.ws_col) n = ws.ws_col - 1u;
+    int pad = p->width > n ? (int)(p->width - n) : 0;
+    fprintf(stderr, "\r%.*s%*s", (int)n, line, pad, "");
+    if (pad) fprintf(stderr, "\r%.*s", (int)n, line);
+    p->shown = 1;
+    p->width = n;
+}
+
+/* The unit to show `n` bytes in, and its size. */
+static const char *size_unit(uint64_t n, double *scale) {
+    if (n >= (uint64_t)1 << 30) {
+        *scale = 1024.0 * 1024.0 * 1024.0;
+        return "GiB";
+    }
+    if (n >= (uint64_t)1 << 20) {
+        *scale = 1024.0 * 1024.0;
+        return "MiB";
+    }
+    *scale = 1024.0;
+    return "KiB";
+}
+
+static void progress_draw(progress *p, double t) {
+    char line[256], eta[48] = "", rate[32] = "";
+    double elapsed = t - p->start, scale;
+    /* the first half second says nothing about the rate: start-up, cache */
+    if (elapsed >= 0.5) snprintf(rate, sizeof rate, ", %.1f MiB/s", (double)p->bytes / (1024.0 * 1024.0) / elapsed);
+    if (p->have_total) {
+        double done = p->total_bytes ? (double)p->bytes / (double)p->total_bytes
+                                     : p->total_files ? (double)p->files / (double)p->total_files : 0;
+        if (done > 1) done = 1;
+        if (elapsed >= 1 && done > 0.001 && done < 1) {
+            long left = (long)(elapsed * (1 - done) / done + 0.5);
+            if (left >= 3600)
+                snprintf(eta, sizeof eta, ", about %ld:%02ld:%02ld left", left / 3600, left / 60 % 60, left % 60);
+            else
+                snprintf(eta, sizeof eta, ", about %ld:%02ld left", left / 60, left % 60);
+        }
+        uint64_t files = p->files < p->total_files ? p->files : p->total_files;
+        /* both sizes in the unit of the total: "12.0/40.0 KiB" */
+        const char *unit = size_unit(p->total_bytes > p->bytes ? p->total_bytes : p->bytes, &scale);
+        snprintf(line, sizeof line, "lode-index: %llu/%llu files, %.1f/%.1f %s%s%s", (unsigned long long)files,
+                 (unsigned long long)p->total_files, (double)p->bytes / scale, (double)p->total_bytes / scale,
+                 unit, rate, eta);
+    } else {
+        const char *unit = size_unit(p->bytes, &scale);
+        snprintf(line, sizeof line, "lode-index: %llu files, %.1f %s%s", (unsigned long long)p->files,
+                 (double)p->bytes / scale, unit, rate);
+    }
+    progress_show(p, line);
+    p->last = t;
+}
+
+/* One more file is done: redraw at most ten times a second. The first
+ * file draws at once, so that even a short run shows the line. */
+static void progress_file(progress *p, uint64_t bytes) {
+    if (!p->on) return;
+    p->files++;
+    p->bytes += bytes;
+    double t = now();
+    if (!p->shown || t - p->last >= 0.1) progress_draw(p, t);
+}
+
+static void on_event(void *ctx, const lode_event *ev) {
+    cli *c = ctx;
+    switch (ev->kind) {
+    case LODE_EVENT_INDEXED:
+    case LODE_EVENT_SKIPPED_BINARY:
+        progress_file(&c->pg, ev->bytes);
+        if (ev->kind == LODE_EVENT_SKIPPED_BINARY && c->verbose) {
+            progress_clear(&c->pg);
+            fprintf(stderr, "lode-index: skipped %s: %s\n", ev->path, ev->message);
+        }
+        break;
+    case LODE_EVENT_SKIPPED_ERROR:
+        progress_file(&c->pg, ev->bytes);
+        progress_clear(&c->pg);
+        fprintf(stderr, "lode-index: warning: %s: %s\n", ev->path, ev->message);
+        break;
+    case LODE_EVENT_SKIPPED_LIMIT:
+        progress_file(&c->pg, 0);
+        /* over --max-filesize: what the user asked for; over lode's own
+         * limit: a file the user expected in the index, a warning */
+        if (c->max_filesize && ev->bytes > c->max_filesize) {
+            c->skipped_asked++;
+            if (!c->verbose) break;
+            progress_clear(&c->pg);
+            fprintf(stderr, "lode-index: skipped %s: %s\n", ev->path, ev->message);
+        } else {
+            progress_clear(&c->pg);
+            fprintf(stderr, "lode-index: warning: %s: %s\n", ev->path, ev->message);
+        }
+        break;
+    case LODE_EVENT_SKIPPED_IGNORED:
+        if (c->verbose) {
+            progress_clear(&c->pg);
+            fprintf(stderr, "lode-index: skipped %s: %s\n", ev->path, ev->message);
+        }
+        break;
+    case LODE_EVENT_SEGMENT_FLUSHED:
+        if (c->verbose) {
+            progress_clear(&c->pg);
+            fprintf(stderr, "lode-index: wrote segment %s\n", ev->path);
+        }
+        break;
+    }
+}
+
 static void human_bytes(uint64_t n, char *out, size_t cap) {
     if (n < 1024)
         snprintf(out, cap, "%llu bytes", (unsigned long long)n);
     else if (n < 1024 * 1024)
         snprintf(out, cap, "%.1f KiB", (double)n / 1024);
-    else
+    else if (n < (uint64_t)1 << 30)
         snprintf(out, cap, "%.1f MiB", (double)n / (1024 * 1024));
+    else
+        snprintf(out, cap, "%.2f GiB", (double)n / (1024 * 1024 * 1024));
 }
 
 static int parse_size_mb(const char *s, size_t *out) {
     char *end;
     errno = 0;
     unsigned long long v = strtoull(s, &end, 10);
-    if (errno || end == s || *end || v == 0 || v > (1ull << 20)) return -1;
+    if (errno || end == s || *end || v == 0 || v > (1ull << 20) || s[0] == '-') return -1;
     *out = (size_t)v << 20;
+    return 0;
+}
+
+/* "NUM" bytes or "NUM" with a suffix K, M or G (powers of 1024, as ripgrep's
+ * --max-filesize). */
+static int parse_filesize(const char *s, uint64_t *out) {
+    char *end;
+    errno = 0;
+    if (s[0] < '0' || s[0] > '9') return -1;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || end == s) return -1;
+    unsigned shift = 0;
+    switch (*end) {
+    case '\0': break;
+    case 'k': case 'K': shift = 10; break;
+    case 'm': case 'M': shift = 20; break;
+    case 'g': case 'G': shift = 30; break;
+    default: return -1;
+    }
+    if (*end && end[1]) return -1;
+    if (v == 0 || v > (UINT64_MAX >> shift)) return -1;
+    *out = (uint64_t)v << shift;
     return 0;
 }
 
@@ -101,102 +269,189 @@ static int check_index(const char *path) {
     return 0;
 }
 
-int main(int argc, char **argv) {
-    const char *output = DEFAULT_INDEX;
-    lode_writer_options opts = LODE_WRITER_OPTIONS_INIT;
-    cli c = {0, 0};
-    int check = 0;
-    const char **paths = calloc((size_t)argc, sizeof *paths);
-    int npaths = 0;
-    if (!paths) return 2;
+/* If argv[*i] is the option `shortname` or `longname` followed by a value
+ * ("-o X", "--output X", "--output=X"), return the value and step *i past
+ * it. *incomplete is set when it is the option but no value follows. */
+static const char *option_value(int argc, char **argv, int *i, const char *shortname, const char *longname,
+                                int *incomplete) {
+    const char *a = argv[*i];
+    size_t n = strlen(longname);
+    if (strncmp(a, longname, n) == 0 && a[n] == '=') return a + n + 1;
+    if (strcmp(a, longname) != 0 && !(shortname && strcmp(a, shortname) == 0)) return NULL;
+    if (*i + 1 >= argc) {
+        *incomplete = 1;
+        return NULL;
+    }
+    return argv[++*i];
+}
+
+/* "lode-index: WHAT 'ARG'" (ARG may be NULL), the usage, exit status 2. */
+static int usage_error(const char *what, const char *arg) {
+    if (arg)
+        fprintf(stderr, "lode-index: %s '%s'\n", what, arg);
+    else
+        fprintf(stderr, "lode-index: %s\n", what);
+    fprintf(stderr, "%sTry 'lode-index --help'.\n", USAGE_LINE);
+    return 2;
+}
+
+typedef struct args {
+    const char *output;
+    int check;
+    const char **paths;
+    int npaths;
+    const char **include;
+    size_t ninclude;
+    const char **exclude;
+    size_t nexclude;
+} args;
+
+/* Returns -1 to go on, else the exit status. */
+static int parse_args(int argc, char **argv, args *a, lode_writer_options *opts, cli *c) {
     for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (strcmp(a, "--") == 0) {
-            while (++i < argc) paths[npaths++] = argv[i];
+        const char *arg = argv[i], *v;
+        int incomplete = 0;
+        if (strcmp(arg, "--") == 0) {
+            while (++i < argc) a->paths[a->npaths++] = argv[i];
             break;
-        } else if ((strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0) && i + 1 < argc) {
-            output = argv[++i];
-        } else if (strncmp(a, "--output=", 9) == 0) {
-            output = a + 9;
-        } else if (strcmp(a, "--stemmer") == 0 && i + 1 < argc) {
-            opts.stemmer = argv[++i];
-        } else if (strncmp(a, "--stemmer=", 10) == 0) {
-            opts.stemmer = a + 10;
-        } else if ((strcmp(a, "--memory") == 0 && i + 1 < argc) || strncmp(a, "--memory=", 9) == 0) {
-            const char *v = a[8] == '=' ? a + 9 : argv[++i];
-            if (parse_size_mb(v, &opts.memory_budget)) {
-                fprintf(stderr, "lode-index: --memory takes a number of MiB, not '%s'\n", v);
-                free(paths);
-                return 2;
-            }
-        } else if (strcmp(a, "--check") == 0) {
-            check = 1;
-        } else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
-            c.quiet = 1;
-        } else if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0) {
-            c.verbose = 1;
-        } else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-            fputs(USAGE, stdout);
-            free(paths);
+        } else if ((v = option_value(argc, argv, &i, "-o", "--output", &incomplete))) {
+            a->output = v;
+        } else if ((v = option_value(argc, argv, &i, NULL, "--include", &incomplete))) {
+            a->include[a->ninclude++] = v;
+        } else if ((v = option_value(argc, argv, &i, NULL, "--exclude", &incomplete))) {
+            a->exclude[a->nexclude++] = v;
+        } else if ((v = option_value(argc, argv, &i, NULL, "--max-filesize", &incomplete))) {
+            if (parse_filesize(v, &c->max_filesize))
+                return usage_error("--max-filesize takes a number of bytes, with K, M or G, not", v);
+        } else if ((v = option_value(argc, argv, &i, NULL, "--stemmer", &incomplete))) {
+            opts->stemmer = v;
+        } else if ((v = option_value(argc, argv, &i, NULL, "--memory", &incomplete))) {
+            if (parse_size_mb(v, &opts->memory_budget))
+                return usage_error("--memory takes a number of MiB, not", v);
+        } else if (incomplete) {
+            return usage_error("a value is missing after", arg);
+        } else if (strcmp(arg, "--no-ignore") == 0) {
+            opts->flags |= LODE_WRITER_NO_IGNORE_FILES;
+        } else if (strcmp(arg, "--check") == 0) {
+            a->check = 1;
+        } else if (strcmp(arg, "-q") == 0 || strcmp(arg, "--quiet") == 0) {
+            c->quiet = 1;
+        } else if (strcmp(arg, "-v") == 0 || strcmp(arg, "--verbose") == 0) {
+            c->verbose = 1;
+        } else if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
+            fputs(HELP_EXAMPLES, stdout);
+            fputs(USAGE_LINE, stdout);
+            fputs(HELP_OPTIONS, stdout);
             return 0;
-        } else if (strcmp(a, "--version") == 0) {
+        } else if (strcmp(arg, "--version") == 0) {
             printf("lode-index %s\n", lode_version());
-            free(paths);
             return 0;
-        } else if (a[0] == '-' && a[1]) {
-            fprintf(stderr, "lode-index: unknown or incomplete option '%s'\n%s", a, USAGE);
-            free(paths);
-            return 2;
+        } else if (arg[0] == '-' && arg[1]) {
+            return usage_error("unknown option", arg);
         } else {
-            paths[npaths++] = a;
+            a->paths[a->npaths++] = arg;
         }
     }
-    if (check) {
-        int rc = check_index(npaths ? paths[0] : output);
-        free(paths);
-        return rc;
-    }
-    if (npaths == 0) {
-        fprintf(stderr, "lode-index: no PATH to index\n%s", USAGE);
-        free(paths);
-        return 2;
-    }
-    opts.on_event = on_event;
-    opts.event_ctx = &c;
+    return -1;
+}
+
+static int run(const args *a, lode_writer_options *opts, cli *c) {
+    opts->on_event = on_event;
+    opts->event_ctx = c;
+    opts->include_globs = a->include;
+    opts->include_count = a->ninclude;
+    opts->exclude_globs = a->exclude;
+    opts->exclude_count = a->nexclude;
+    opts->max_filesize = c->max_filesize;
     double t0 = now();
     lode_writer *w;
     lode_error err = {0, 0, ""};
-    int rc = lode_writer_open(&w, output, &opts, &err);
+    int rc = lode_writer_open(&w, a->output, opts, &err);
     if (rc) {
         fprintf(stderr, "lode-index: %s\n", err.message);
-        free(paths);
         return 2;
+    }
+    progress *pg = &c->pg;
+    if (pg->on) {
+        progress_show(pg, "lode-index: counting files...");
+        pg->have_total = 1;
+        for (int i = 0; i < a->npaths && pg->have_total; i++) {
+            uint64_t files, bytes;
+            lode_error ignored;
+            if (lode_writer_count_path(w, a->paths[i], &files, &bytes, &ignored) == 0) {
+                pg->total_files += files;
+                pg->total_bytes += bytes;
+            } else {
+                pg->have_total = 0; /* lode_writer_add_path() will say why */
+            }
+        }
+        pg->start = now();
     }
     /* a PATH that cannot be read at all is most likely a typo: committing
      * without it would silently drop its documents from the index */
-    for (int i = 0; i < npaths && !rc; i++) rc = lode_writer_add_path(w, paths[i], &err);
+    for (int i = 0; i < a->npaths && !rc; i++) rc = lode_writer_add_path(w, a->paths[i], &err);
+    if (!rc && pg->shown) {
+        char line[128];
+        snprintf(line, sizeof line, "lode-index: %llu files read, writing the index...",
+                 (unsigned long long)pg->files);
+        progress_show(pg, line);
+    }
     if (!rc) rc = lode_writer_commit(w, &err);
+    progress_clear(pg);
     if (rc) {
         fprintf(stderr, "lode-index: %s; the index was not changed\n", err.message);
         lode_writer_free(w);
-        free(paths);
         return 2;
     }
     lode_writer_stats st;
     lode_writer_get_stats(w, &st);
     lode_writer_free(w);
-    free(paths);
     double secs = now() - t0;
-    if (!c.quiet) {
+    if (!c->quiet) {
         char size[32];
         human_bytes(st.bytes_indexed, size, sizeof size);
         fprintf(stderr,
                 "lode-index: %s: indexed %llu files (%s, %llu words) in %.2f s; skipped %llu binary, "
                 "%llu unreadable, %llu too large\n",
-                output, (unsigned long long)st.files_indexed, size, (unsigned long long)st.tokens_indexed, secs,
-                (unsigned long long)st.files_skipped_binary,
-                (unsigned long long)st.files_skipped_error,
+                a->output, (unsigned long long)st.files_indexed, size, (unsigned long long)st.tokens_indexed,
+                secs, (unsigned long long)st.files_skipped_binary, (unsigned long long)st.files_skipped_error,
                 (unsigned long long)st.files_skipped_limit);
     }
-    return st.files_skipped_error || st.files_skipped_limit ? 1 : 0;
+    /* files skipped by --max-filesize were asked for; every other skip
+     * for a reason other than being binary was named in a warning */
+    return st.files_skipped_error || st.files_skipped_limit > c->skipped_asked ? 1 : 0;
+}
+
+int main(int argc, char **argv) {
+    lode_writer_options opts = LODE_WRITER_OPTIONS_INIT;
+    cli c;
+    memset(&c, 0, sizeof c);
+    args a;
+    memset(&a, 0, sizeof a);
+    a.output = DEFAULT_INDEX;
+    a.paths = calloc((size_t)argc, sizeof *a.paths);
+    a.include = calloc((size_t)argc, sizeof *a.include);
+    a.exclude = calloc((size_t)argc, sizeof *a.exclude);
+    int rc = 2;
+    if (!a.paths || !a.include || !a.exclude) {
+        fputs("lode-index: out of memory\n", stderr);
+        goto done;
+    }
+    rc = parse_args(argc, argv, &a, &opts, &c);
+    if (rc >= 0) goto done;
+    if (a.check) {
+        rc = check_index(a.npaths ? a.paths[0] : a.output);
+        goto done;
+    }
+    if (a.npaths == 0) {
+        rc = usage_error("no PATH to index", NULL);
+        goto done;
+    }
+    c.pg.on = !c.quiet && isatty(STDERR_FILENO);
+    rc = run(&a, &opts, &c);
+done:
+    free(a.paths);
+    free(a.include);
+    free(a.exclude);
+    return rc;
 }

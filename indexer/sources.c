@@ -11,10 +11,29 @@
  * visited: only one directory descriptor is open at a time whatever the
  * depth, and the order of the files (hence the index bytes) is the same on
  * every machine and file system.
+ *
+ * Filters (walk_options): globs, and the rules of .ignore and .gitignore
+ * files (ignore.c). Each folder's listing is searched for those files and
+ * for ".git" (a repository's top), so a tree without them costs nothing
+ * more. Where rules come from, and which wins, follows ripgrep:
+ *  - the folders above the root are read too (indexing "repo/src" honours
+ *    repo/.gitignore), but an unreadable ignore file there is passed over
+ *    silently: it is not part of what was asked for;
+ *  - .gitignore files count only inside a git repository (a folder with a
+ *    ".git" at or above it), and only up to its top: a .gitignore outside
+ *    any repository means nothing to git either. .ignore files count
+ *    everywhere: they are the tool-neutral way to say "not this";
+ *  - the deepest rule set that has a matching rule decides, and any .ignore
+ *    match beats any .gitignore match; a negated rule ("!x") re-includes;
+ *  - a folder that is left out is not entered, so nothing below it can be
+ *    re-included (git works the same way);
+ *  - --exclude globs come first and win over everything; --include globs
+ *    narrow the files further but never bring back an ignored one.
  */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -53,6 +72,17 @@ typedef struct walk_dir {
     ino_t ino;
 } walk_dir;
 
+/* The ignore rules of one folder that has an ignore file or a ".git". */
+typedef struct ignore_frame {
+    size_t owner;           /* 1 + index in walker.dirs of its folder; 0: a folder above the root */
+    size_t base_len;        /* length of the folder's path in walker.path (owner > 0) */
+    char *prefix;           /* owner 0: the root's path relative to the folder, e.g.
+                               "src/lib"; owned */
+    ignore_rules ignore;    /* .ignore; empty when there is none */
+    ignore_rules gitignore; /* .gitignore; empty when there is none */
+    int has_git;            /* the folder holds ".git": the top of a repository */
+} ignore_frame;
+
 typedef struct walker {
     lode_buf path; /* the current path, always NUL-terminated */
     walk_dir *dirs;
@@ -65,6 +95,14 @@ typedef struct walker {
     walk_warn_fn on_warn;
     void *ctx;
     lode_error *err;
+    walk_options opts;
+    size_t root_len;       /* length of the root folder's path in walker.path */
+    ignore_frame *frames;  /* shallowest first */
+    size_t nframes;
+    size_t frames_cap;
+    size_t git_frames;     /* frames with has_git */
+    lode_buf rel;          /* scratch: a path relative to a folder above the root */
+    lode_buf file;         /* scratch: an ignore file's text */
 } walker;
 
 static void warn(walker *w, const char *path, const char *message) {
@@ -194,6 +232,185 @@ static int read_folder(walker *w, walk_dir *d, struct stat *st, int *open_errno,
     return 0;
 }
 
+/* ------------------------------------------------------------------------ */
+/* Ignore files and globs                                                   */
+/* ------------------------------------------------------------------------ */
+
+static void frame_free(ignore_frame *f) {
+    ignore_rules_free(&f->ignore);
+    ignore_rules_free(&f->gitignore);
+    lode_free(f->prefix);
+}
+
+static int push_frame(walker *w, ignore_frame *f) {
+    if (w->nframes == w->frames_cap) {
+        size_t cap = w->frames_cap ? w->frames_cap * 2 : 8;
+        ignore_frame *v = cap > SIZE_MAX / sizeof *v ? NULL : lode_realloc(w->frames, cap * sizeof *v);
+        if (!v) {
+            frame_free(f);
+            return lode_fail(w->err, LODE_ENOMEM, "out of memory reading ignore files");
+        }
+        w->frames = v;
+        w->frames_cap = cap;
+    }
+    w->frames[w->nframes++] = *f;
+    if (f->has_git) w->git_frames++;
+    return 0;
+}
+
+/* Read the ignore file at `path` into `r`. A missing file is no rules; a
+ * file that cannot be read is a warning when `warn_failure` (inside the
+ * tree), else passed over. Returns 0 or LODE_ENOMEM. */
+static int load_rules(walker *w, ignore_rules *r, const char *path, int warn_failure) {
+    lode_error e;
+    memset(&e, 0, sizeof e);
+    int rc = source_read(path, LODE_MAX_IGNORE_BYTES, &w->file, &e);
+    if (rc == LODE_ENOTFOUND) return 0;
+    if (rc == LODE_ENOMEM) return lode_fail(w->err, rc, "%s: out of memory", path);
+    if (rc) {
+        if (warn_failure) {
+            /* source_read names the file first; the warning names it already */
+            size_t n = strlen(path);
+            const char *why = strncmp(e.message, path, n) == 0 && e.message[n] == ':' ? e.message + n + 2
+                                                                                     : e.message;
+            char msg[sizeof e.message + 32];
+            snprintf(msg, sizeof msg, "ignore rules not read: %s", why);
+            warn(w, path, msg);
+        }
+        return 0;
+    }
+    if (ignore_rules_init(r, path) || ignore_rules_parse(r, (const char *)w->file.data, w->file.len))
+        return lode_fail(w->err, LODE_ENOMEM, "%s: out of memory", path);
+    /* ignore files are small; do not keep a large one's buffer */
+    if (w->file.cap > 65536) buf_free(&w->file);
+    return 0;
+}
+
+static int has_name(const walk_dir *d, const char *name) {
+    return d->count > 0 && bsearch(&name, d->names, d->count, sizeof *d->names, cmp_names) != NULL;
+}
+
+/* The folder just entered is dirs[owner - 1] at walker.path: push a frame
+ * when it holds an ignore file or ".git". */
+static int load_frame(walker *w, const walk_dir *d, size_t owner) {
+    int git = has_name(d, ".git"), gi = has_name(d, ".gitignore"), ig = has_name(d, ".ignore");
+    if (!git && !gi && !ig) return 0;
+    ignore_frame f;
+    memset(&f, 0, sizeof f);
+    f.owner = owner;
+    f.base_len = d->path_len;
+    f.has_git = git;
+    int rc = 0;
+    if (gi && !(rc = path_join(w, d->path_len, ".gitignore")))
+        rc = load_rules(w, &f.gitignore, (const char *)w->path.data, 1);
+    if (!rc && ig && !(rc = path_join(w, d->path_len, ".ignore")))
+        rc = load_rules(w, &f.ignore, (const char *)w->path.data, 1);
+    /* back to the folder's own path */
+    w->path.len = d->path_len;
+    if (w->path.data) w->path.data[d->path_len] = '\0';
+    if (rc) {
+        frame_free(&f);
+        return rc;
+    }
+    return push_frame(w, &f);
+}
+
+/* The folders above a root folder, from "/" down: their ignore files count
+ * for the tree (ripgrep reads them too). Best effort: a path that cannot be
+ * resolved only means no rules from above. */
+static int load_parent_frames(walker *w, const char *root) {
+    char real[PATH_MAX], path[PATH_MAX + 16];
+    if (!realpath(root, real) || strcmp(real, "/") == 0) return 0;
+    size_t n = strlen(real);
+    /* each '/' of real ends the name of a folder above the root */
+    for (size_t at = 0; at < n; at++) {
+        if (real[at] != '/') continue;
+        size_t len = at == 0 ? 1 : at; /* "/" itself, then "/home", "/home/u"... */
+        const char *prefix = real + at + 1;
+        ignore_frame f;
+        memset(&f, 0, sizeof f);
+        struct stat st;
+        snprintf(path, sizeof path, "%.*s/.git", (int)(at == 0 ? 0 : len), real);
+        f.has_git = lstat(path, &st) == 0;
+        snprintf(path, sizeof path, "%.*s/.gitignore", (int)(at == 0 ? 0 : len), real);
+        int rc = load_rules(w, &f.gitignore, path, 0);
+        snprintf(path, sizeof path, "%.*s/.ignore", (int)(at == 0 ? 0 : len), real);
+        if (!rc) rc = load_rules(w, &f.ignore, path, 0);
+        if (!rc && !f.has_git && f.gitignore.count == 0 && f.ignore.count == 0) {
+            frame_free(&f);
+            continue;
+        }
+        if (!rc && !(f.prefix = lode_strdup(prefix))) rc = lode_fail(w->err, LODE_ENOMEM, "out of memory");
+        if (rc) {
+            frame_free(&f);
+            return rc;
+        }
+        rc = push_frame(w, &f);
+        if (rc) return rc;
+    }
+    return 0;
+}
+
+/* The path of the current entry relative to the folder of frame `f`, given
+ * `root_rel`, its path relative to the root. NULL when out of memory. */
+static const char *frame_relative(walker *w, const ignore_frame *f, const char *root_rel) {
+    if (f->owner) {
+        const char *p = (const char *)w->path.data + f->base_len;
+        return *p == '/' ? p + 1 : p;
+    }
+    w->rel.len = 0;
+    buf_append(&w->rel, f->prefix, strlen(f->prefix));
+    buf_put_u8(&w->rel, '/');
+    buf_append(&w->rel, root_rel, strlen(root_rel) + 1);
+    return w->rel.rc ? NULL : (const char *)w->rel.data;
+}
+
+static void note_ignored(walker *w, const char *message) {
+    if (w->opts.on_ignored) w->opts.on_ignored(w->ctx, (const char *)w->path.data, message);
+}
+
+/* Is the entry at walker.path (a folder when is_dir) left out by the
+ * filters? 1 yes (on_ignored was told why), 0 no, or LODE_ENOMEM. */
+static int filtered(walker *w, int is_dir) {
+    const char *root_rel = (const char *)w->path.data + w->root_len;
+    if (*root_rel == '/') root_rel++;
+    const ignore_rule *r = ignore_rules_match(w->opts.exclude, root_rel, is_dir);
+    char msg[1024];
+    if (r) {
+        snprintf(msg, sizeof msg, "excluded by glob '%s'", r->text);
+        note_ignored(w, msg);
+        return 1;
+    }
+    if (!is_dir && w->opts.include && w->opts.include->count > 0 &&
+        !ignore_rules_match(w->opts.include, root_rel, 0)) {
+        note_ignored(w, "matches no include glob");
+        return 1;
+    }
+    /* .ignore rules of every level first, deepest first; then .gitignore
+     * rules, within the innermost repository only */
+    for (int pass = 0; pass < 2; pass++) {
+        if (pass == 1 && w->git_frames == 0) break;
+        for (size_t i = w->nframes; i-- > 0;) {
+            const ignore_frame *f = &w->frames[i];
+            const ignore_rules *rules = pass == 0 ? &f->ignore : &f->gitignore;
+            if (rules->count > 0) {
+                const char *rel = frame_relative(w, f, root_rel);
+                if (!rel) return lode_fail(w->err, LODE_ENOMEM, "out of memory matching ignore rules");
+                r = ignore_rules_match(rules, rel, is_dir);
+                if (r && r->negated) return 0;
+                if (r) {
+                    snprintf(msg, sizeof msg, "ignored by %s:%u: %s", rules->source, (unsigned)r->line,
+                             r->text);
+                    note_ignored(w, msg);
+                    return 1;
+                }
+            }
+            if (pass == 1 && f->has_git) break;
+        }
+    }
+    return 0;
+}
+
 /* Enter the folder at walker.path, which stat() described as `st`: check
  * that it is not the skipped folder, not a loop and not an index, list it
  * and push it on the stack. Problems are warnings, except for the root,
@@ -251,7 +468,7 @@ static int enter_folder(walker *w, const struct stat *st, int is_root) {
     d.dev = st->st_dev;
     d.ino = st->st_ino;
     w->dirs[w->depth++] = d;
-    return 0;
+    return w->opts.ignore_files ? load_frame(w, &w->dirs[w->depth - 1], w->depth) : 0;
 }
 
 static int report_file(walker *w, const struct stat *st) {
@@ -292,21 +509,42 @@ static int visit(walker *w, size_t parent_len, const char *name) {
     struct stat st;
     /* stat, not lstat: symlinks are followed (loops are caught by identity) */
     if (stat((const char *)w->path.data, &st) != 0) {
-        warn_stat(w, errno);
-        return 0;
+        int e = errno;
+        /* an ignored broken link is no news */
+        rc = filtered(w, 0);
+        if (rc == 0) warn_stat(w, e);
+        return rc < 0 ? rc : 0;
     }
+    int is_dir = S_ISDIR(st.st_mode);
+    if (is_dir && is_vcs_folder(name)) return 0;
+    rc = filtered(w, is_dir);
+    if (rc) return rc < 0 ? rc : 0;
     if (S_ISREG(st.st_mode)) return report_file(w, &st);
-    if (S_ISDIR(st.st_mode)) return is_vcs_folder(name) ? 0 : enter_folder(w, &st, 0);
+    if (is_dir) return enter_folder(w, &st, 0);
     /* FIFOs, sockets, devices: opening a FIFO would block the walk */
     warn(w, (const char *)w->path.data, "not a regular file, skipped");
     return 0;
 }
 
-int walk_path(const char *root, const char *skip_dir, walk_file_fn on_file, walk_warn_fn on_warn,
+static void pop_folder(walker *w) {
+    size_t owner = w->depth;
+    while (w->nframes > 0 && w->frames[w->nframes - 1].owner == owner) {
+        ignore_frame *f = &w->frames[--w->nframes];
+        if (f->has_git) w->git_frames--;
+        frame_free(f);
+    }
+    dir_free(&w->dirs[--w->depth]);
+}
+
+int walk_path(const char *root, const walk_options *opts, walk_file_fn on_file, walk_warn_fn on_warn,
               void *ctx, lode_error *err) {
     walker w;
     memset(&w, 0, sizeof w);
     buf_init(&w.path);
+    buf_init(&w.rel);
+    buf_init(&w.file);
+    if (opts) w.opts = *opts;
+    const char *skip_dir = w.opts.skip_dir;
     w.on_file = on_file;
     w.on_warn = on_warn;
     w.ctx = ctx;
@@ -338,13 +576,14 @@ int walk_path(const char *root, const char *skip_dir, walk_file_fn on_file, walk
     if (S_ISREG(st.st_mode)) {
         rc = report_file(&w, &st);
     } else if (S_ISDIR(st.st_mode)) {
-        rc = enter_folder(&w, &st, 1);
+        w.root_len = w.path.len;
+        if (w.opts.ignore_files) rc = load_parent_frames(&w, root);
+        if (!rc) rc = enter_folder(&w, &st, 1);
         /* depth first: always continue with the deepest open folder */
         while (rc == 0 && w.depth > 0) {
             walk_dir *d = &w.dirs[w.depth - 1];
             if (d->next == d->count) {
-                dir_free(d);
-                w.depth--;
+                pop_folder(&w);
                 continue;
             }
             /* `d` may move when visit() pushes a folder; the name lives in
@@ -355,9 +594,13 @@ int walk_path(const char *root, const char *skip_dir, walk_file_fn on_file, walk
     } else {
         warn(&w, root, "not a regular file, skipped");
     }
-    while (w.depth > 0) dir_free(&w.dirs[--w.depth]);
+    while (w.depth > 0) pop_folder(&w);
+    while (w.nframes > 0) frame_free(&w.frames[--w.nframes]);
+    lode_free(w.frames);
     lode_free(w.dirs);
     buf_free(&w.path);
+    buf_free(&w.rel);
+    buf_free(&w.file);
     return rc;
 }
 

@@ -5,6 +5,10 @@
  * replaces the MANIFEST atomically and only then removes the old segments.
  * Called by lode-index and by programs that embed liblode.
  *
+ * The filters of the options (globs, ignore files) are compiled here once
+ * and applied by the walk (sources.c); the size limit is applied here,
+ * before a file is read.
+ *
  * Files in the index folder: MANIFEST, LOCK, seg-GGGGGGGG-NNNN.lseg where G
  * is the generation that wrote it. Anything else named like a segment or
  * MANIFEST.tmp that the MANIFEST does not list is debris of an interrupted
@@ -37,6 +41,10 @@ struct lode_writer {
     uint64_t generation;
     lode_writer_stats stats;  /* tokens_indexed counts flushed segments only */
     lode_buf file;           /* the file being read */
+    ignore_rules include;    /* --include globs; empty: every file */
+    ignore_rules exclude;    /* --exclude globs */
+    uint64_t max_filesize;   /* bytes; files above are skipped (LODE_MAX_DOC_BYTES at most) */
+    int ignore_files;        /* honour .gitignore and .ignore */
     int failed;              /* a segment write failed: nothing may be committed */
     int committed;
 };
@@ -112,6 +120,23 @@ int lode_writer_open(lode_writer **out, const char *path, const lode_writer_opti
     w->budget = opts->memory_budget ? opts->memory_budget : LODE_DEFAULT_MEMORY_BUDGET;
     w->on_event = opts->on_event;
     w->event_ctx = opts->event_ctx;
+    w->max_filesize = LODE_MAX_DOC_BYTES;
+    /* fields of version 2 exist only in a struct that says so */
+    if (opts->version >= 2) {
+        if ((opts->include_count && !opts->include_globs) || (opts->exclude_count && !opts->exclude_globs)) {
+            rc = lode_fail(err, LODE_EINVAL, "a glob count without its array");
+            goto fail;
+        }
+        for (size_t i = 0; i < opts->include_count && !rc; i++)
+            rc = opts->include_globs[i] ? ignore_rules_add_glob(&w->include, opts->include_globs[i], err)
+                                        : lode_fail(err, LODE_EINVAL, "NULL include glob");
+        for (size_t i = 0; i < opts->exclude_count && !rc; i++)
+            rc = opts->exclude_globs[i] ? ignore_rules_add_glob(&w->exclude, opts->exclude_globs[i], err)
+                                        : lode_fail(err, LODE_EINVAL, "NULL exclude glob");
+        if (rc) goto fail;
+        if (opts->max_filesize && opts->max_filesize < w->max_filesize) w->max_filesize = opts->max_filesize;
+        w->ignore_files = !(opts->flags & LODE_WRITER_NO_IGNORE_FILES);
+    }
     rc = analyzer_new(&w->an, opts->stemmer, err);
     if (rc) goto fail;
     if (mkdir(path, 0755) != 0 && errno != EEXIST) {
@@ -223,7 +248,17 @@ static int on_file(void *ctx, const source_file *f) {
     lode_writer *w = c->w;
     lode_error e;
     memset(&e, 0, sizeof e);
-    int rc = source_read(f->path, LODE_MAX_DOC_BYTES, &w->file, &e);
+    if (f->size > w->max_filesize) {
+        /* a cheap check on the size the walk saw; source_read() checks
+         * again on the open file, which may have grown since */
+        char msg[128];
+        snprintf(msg, sizeof msg, "%" PRIu64 " bytes, more than the limit of %" PRIu64, f->size,
+                 w->max_filesize);
+        w->stats.files_skipped_limit++;
+        emit(w, LODE_EVENT_SKIPPED_LIMIT, f->path, msg, f->size);
+        return 0;
+    }
+    int rc = source_read(f->path, w->max_filesize, &w->file, &e);
     if (rc == LODE_ELIMIT) {
         w->stats.files_skipped_limit++;
         emit(w, LODE_EVENT_SKIPPED_LIMIT, f->path, e.message, f->size);
@@ -259,12 +294,55 @@ static int on_file(void *ctx, const source_file *f) {
     return 0;
 }
 
+static void on_ignored(void *ctx, const char *path, const char *message) {
+    walk_ctx *c = ctx;
+    emit(c->w, LODE_EVENT_SKIPPED_IGNORED, path, message, 0);
+}
+
+static walk_options walk_options_of(const lode_writer *w) {
+    walk_options o;
+    memset(&o, 0, sizeof o);
+    o.skip_dir = w->dir;
+    o.include = &w->include;
+    o.exclude = &w->exclude;
+    o.ignore_files = w->ignore_files;
+    o.on_ignored = on_ignored;
+    return o;
+}
+
 int lode_writer_add_path(lode_writer *w, const char *path, lode_error *err) {
     if (!w || !path || !*path) return lode_fail(err, LODE_EINVAL, "invalid argument");
     if (w->failed || w->committed) return lode_fail(err, LODE_EINVAL, "writer can no longer add documents");
     walk_ctx c = {w, err, 0};
-    int rc = walk_path(path, w->dir, on_file, on_warn, &c, err);
+    walk_options o = walk_options_of(w);
+    int rc = walk_path(path, &o, on_file, on_warn, &c, err);
     if (c.fatal) return c.fatal;
+    return rc;
+}
+
+typedef struct count_ctx {
+    uint64_t files;
+    uint64_t bytes;
+    uint64_t max_filesize;
+} count_ctx;
+
+static int count_file(void *ctx, const source_file *f) {
+    count_ctx *c = ctx;
+    c->files++;
+    if (f->size <= c->max_filesize) c->bytes += f->size;
+    return 0;
+}
+
+int lode_writer_count_path(lode_writer *w, const char *path, uint64_t *files, uint64_t *bytes, lode_error *err) {
+    if (files) *files = 0;
+    if (bytes) *bytes = 0;
+    if (!w || !path || !*path || !files || !bytes) return lode_fail(err, LODE_EINVAL, "invalid argument");
+    count_ctx c = {0, 0, w->max_filesize};
+    walk_options o = walk_options_of(w);
+    o.on_ignored = NULL;
+    int rc = walk_path(path, &o, count_file, NULL, &c, err);
+    *files = c.files;
+    *bytes = c.bytes;
     return rc;
 }
 
@@ -313,6 +391,8 @@ void lode_writer_free(lode_writer *w) {
     manifest_free(&w->old);
     manifest_free(&w->fresh);
     buf_free(&w->file);
+    ignore_rules_free(&w->include);
+    ignore_rules_free(&w->exclude);
     lode_free(w->dir);
     lode_free(w);
 }

@@ -3,7 +3,9 @@
  * trees built under a fresh mkdtemp() folder in /tmp, removed at the end:
  * the exact order of the walk, every skipped kind of folder, symlinks
  * (followed, looping, dangling), FIFOs, odd file names, files and folders
- * that vanish during the walk, deep trees, and the read errors.
+ * that vanish during the walk, deep trees, the read errors, and the
+ * filters: globs, .gitignore and .ignore files (their precedence, the
+ * repository boundary, the folders above the root).
  *
  * The tests also run as root (CI): permission bits do not stop root, so the
  * "cannot read" cases use other means there (a file that vanishes between
@@ -33,6 +35,9 @@ typedef struct seen {
     char *warn_paths[MAX_SEEN];
     char *warn_msgs[MAX_SEEN];
     size_t nwarn;
+    char *ign_paths[MAX_SEEN]; /* entries left out by a filter, and why */
+    char *ign_msgs[MAX_SEEN];
+    size_t nign;
     size_t stop_at;          /* return 42 on this file (1-based), 0 never */
     void (*on_first)(struct seen *); /* run once, on the first file */
     const char *root;                /* for on_first */
@@ -60,8 +65,21 @@ static void on_warn(void *ctx, const char *path, const char *message) {
     s->nwarn++;
 }
 
+static void on_ignored(void *ctx, const char *path, const char *message) {
+    seen *s = ctx;
+    if (s->nign < MAX_SEEN) {
+        s->ign_paths[s->nign] = strdup(path);
+        s->ign_msgs[s->nign] = strdup(message);
+    }
+    s->nign++;
+}
+
 static void seen_free(seen *s) {
     for (size_t i = 0; i < s->nfiles && i < MAX_SEEN; i++) free(s->files[i]);
+    for (size_t i = 0; i < s->nign && i < MAX_SEEN; i++) {
+        free(s->ign_paths[i]);
+        free(s->ign_msgs[i]);
+    }
     for (size_t i = 0; i < s->nwarn && i < MAX_SEEN; i++) {
         free(s->warn_paths[i]);
         free(s->warn_msgs[i]);
@@ -251,7 +269,7 @@ TEST(walk_sorted_depth_first_with_skips_links_and_odd_names) {
     seen s;
     memset(&s, 0, sizeof s);
     /* a FIFO opened by the walk would block this call forever */
-    int rc = walk_path(root, skip, on_file, on_warn, &s, NULL);
+    int rc = walk_path(root, &(walk_options){.skip_dir = skip}, on_file, on_warn, &s, NULL);
     CHECK_EQ_U64(rc, 0);
 
     const char *expect[] = {".hidden.txt", "B.txt",        "a/sub/deep.txt",    "a/z.txt",
@@ -281,7 +299,7 @@ TEST(walk_sorted_depth_first_with_skips_links_and_odd_names) {
 
     /* without skip_dir, "out" is walked; a missing skip_dir is ignored */
     char *missing = join(tmp, "not-yet-created.lode");
-    rc = walk_path(root, missing, on_file, on_warn, &s, NULL);
+    rc = walk_path(root, &(walk_options){.skip_dir = missing}, on_file, on_warn, &s, NULL);
     CHECK_EQ_U64(rc, 0);
     CHECK_EQ_U64(s.nfiles, n + 1);
     char *outx = join(out, "x.txt");
@@ -294,8 +312,8 @@ TEST(walk_sorted_depth_first_with_skips_links_and_odd_names) {
     seen s2;
     memset(&s, 0, sizeof s);
     memset(&s2, 0, sizeof s2);
-    walk_path(root, skip, on_file, on_warn, &s, NULL);
-    walk_path(root, skip, on_file, on_warn, &s2, NULL);
+    walk_path(root, &(walk_options){.skip_dir = skip}, on_file, on_warn, &s, NULL);
+    walk_path(root, &(walk_options){.skip_dir = skip}, on_file, on_warn, &s2, NULL);
     CHECK_EQ_U64(s.nfiles, s2.nfiles);
     for (size_t i = 0; i < s.nfiles && i < s2.nfiles; i++) CHECK_STR(s.files[i], s2.files[i]);
     seen_free(&s);
@@ -558,6 +576,223 @@ TEST(deep_tree_is_walked_without_recursion) {
 }
 
 /* ------------------------------------------------------------------------ */
+/* Filters                                                                  */
+/* ------------------------------------------------------------------------ */
+
+/* The files seen, relative to `root`, one a line: easy to compare whole. */
+static char *relative_list(const seen *s, const char *root) {
+    size_t n = strlen(root), cap = 1;
+    for (size_t i = 0; i < s->nfiles && i < MAX_SEEN; i++) cap += strlen(s->files[i]) + 1;
+    char *out = calloc(1, cap), *p = out;
+    if (!out) abort();
+    for (size_t i = 0; i < s->nfiles && i < MAX_SEEN; i++) {
+        const char *f = s->files[i];
+        if (strncmp(f, root, n) == 0 && f[n] == '/') f += n + 1;
+        p += sprintf(p, "%s\n", f);
+    }
+    return out;
+}
+
+/* Walk `root` with `o` and compare the files seen with `want`. */
+static void expect_walk(const char *root, walk_options *o, const char *want, seen *s) {
+    memset(s, 0, sizeof *s);
+    o->on_ignored = on_ignored;
+    CHECK_EQ_U64(walk_path(root, o, on_file, on_warn, s, NULL), 0);
+    char *got = relative_list(s, root);
+    CHECK_STR(got, want);
+    free(got);
+}
+
+static void add_globs(ignore_rules *r, const char *const *globs) {
+    if (ignore_rules_init(r, NULL)) abort();
+    for (; *globs; globs++) CHECK_EQ_U64(ignore_rules_add_glob(r, *globs, NULL), 0);
+}
+
+TEST(globs_include_files_and_exclude_files_and_folders) {
+    char *tmp = make_tmp();
+    write_file(tmp, "a.txt", "a", 1);
+    write_file(tmp, "b.md", "b", 1);
+    make_dir(tmp, "docs");
+    char *docs = join(tmp, "docs");
+    write_file(docs, "c.md", "c", 1);
+    write_file(docs, "d.txt", "d", 1);
+    make_dir(tmp, "build");
+    char *build = join(tmp, "build");
+    write_file(build, "x.md", "x", 1);
+
+    ignore_rules inc, exc;
+    add_globs(&inc, (const char *const[]){"*.md", NULL});
+    add_globs(&exc, (const char *const[]){"build/", NULL});
+    walk_options o = {NULL, &inc, &exc, 0, NULL};
+    seen s;
+    expect_walk(tmp, &o, "b.md\ndocs/c.md\n", &s);
+    /* each entry left out is named once, with the reason; "build" is not
+     * entered, so x.md is not even looked at */
+    REQUIRE(s.nign == 3);
+    char *a = join(tmp, "a.txt"), *d = join(docs, "d.txt");
+    CHECK_STR(s.ign_paths[0], a);
+    CHECK_STR(s.ign_msgs[0], "matches no include glob");
+    CHECK_STR(s.ign_paths[1], build);
+    CHECK_STR(s.ign_msgs[1], "excluded by glob 'build/'");
+    CHECK_STR(s.ign_paths[2], d);
+    seen_free(&s);
+    ignore_rules_free(&inc);
+    ignore_rules_free(&exc);
+
+    /* a glob with '/' is anchored at the root; exclusion wins */
+    add_globs(&inc, (const char *const[]){"docs/*", "b.md", NULL});
+    add_globs(&exc, (const char *const[]){"*.txt", NULL});
+    expect_walk(tmp, &o, "b.md\ndocs/c.md\n", &s);
+    seen_free(&s);
+
+    /* a file named as the root is reported whatever the globs */
+    memset(&s, 0, sizeof s);
+    CHECK_EQ_U64(walk_path(a, &o, on_file, on_warn, &s, NULL), 0);
+    REQUIRE(s.nfiles == 1);
+    CHECK_STR(s.files[0], a);
+    seen_free(&s);
+    ignore_rules_free(&inc);
+    ignore_rules_free(&exc);
+
+    /* empty rule sets leave everything in */
+    ignore_rules none;
+    add_globs(&none, (const char *const[]){NULL});
+    walk_options all = {NULL, &none, &none, 0, NULL};
+    expect_walk(tmp, &all, "a.txt\nb.md\nbuild/x.md\ndocs/c.md\ndocs/d.txt\n", &s);
+    CHECK_EQ_U64(s.nign, 0);
+    seen_free(&s);
+    ignore_rules_free(&none);
+    free(a);
+    free(d);
+    free(docs);
+    free(build);
+    remove_tree(tmp);
+    free(tmp);
+}
+
+/* tmp/repo: a git repository with ignore files at several levels. */
+static char *make_repo(const char *tmp) {
+    make_dir(tmp, "repo");
+    char *repo = join(tmp, "repo");
+    make_dir(repo, ".git");
+    write_file(repo, ".gitignore", "*.log\nbuild/\n", 13);
+    write_file(repo, ".ignore", "secret.txt\n", 11);
+    write_file(repo, "a.txt", "a", 1);
+    write_file(repo, "a.log", "a", 1);
+    write_file(repo, "secret.txt", "s", 1);
+    make_link("nowhere", repo, "dangling.log");
+    make_dir(repo, "build");
+    char *p = join(repo, "build");
+    write_file(p, "b.txt", "b", 1);
+    free(p);
+    make_dir(repo, "sub");
+    p = join(repo, "sub");
+    write_file(p, ".gitignore", "!important.log\n", 15);
+    write_file(p, "important.log", "i", 1);
+    write_file(p, "other.log", "o", 1);
+    free(p);
+    /* .ignore beats .gitignore, even from a shallower folder's .gitignore */
+    make_dir(repo, "sub2");
+    p = join(repo, "sub2");
+    write_file(p, ".ignore", "!*.log\n", 7);
+    write_file(p, "x.log", "x", 1);
+    free(p);
+    /* a repository inside: the outer .gitignore stops at its top */
+    make_dir(repo, "nested");
+    p = join(repo, "nested");
+    make_dir(p, ".git");
+    write_file(p, "n.log", "n", 1);
+    free(p);
+    return repo;
+}
+
+TEST(ignore_files_follow_gitignore_with_ripgrep_precedence) {
+    char *tmp = make_tmp();
+    char *repo = make_repo(tmp);
+    walk_options o = {NULL, NULL, NULL, 1, NULL};
+    seen s;
+    expect_walk(repo, &o,
+                ".gitignore\n.ignore\na.txt\nnested/n.log\nsub/.gitignore\nsub/important.log\n"
+                "sub2/.ignore\nsub2/x.log\n",
+                &s);
+    /* the ignored dangling link is no warning */
+    CHECK_EQ_U64(s.nwarn, 0);
+    char *alog = join(repo, "a.log"), *gi = join(repo, ".gitignore");
+    char want[4096];
+    snprintf(want, sizeof want, "ignored by %s:1: *.log", gi);
+    REQUIRE(s.nign >= 1);
+    CHECK_STR(s.ign_paths[0], alog);
+    CHECK_STR(s.ign_msgs[0], want);
+    seen_free(&s);
+
+    /* off: every file but the .git folders */
+    o.ignore_files = 0;
+    expect_walk(repo, &o,
+                ".gitignore\n.ignore\na.log\na.txt\nbuild/b.txt\nnested/n.log\nsecret.txt\n"
+                "sub/.gitignore\nsub/important.log\nsub/other.log\nsub2/.ignore\nsub2/x.log\n",
+                &s);
+    CHECK_EQ_U64(s.nwarn, 1); /* the dangling link */
+    CHECK_EQ_U64(s.nign, 0);
+    seen_free(&s);
+
+    /* the rules of the folders above the root apply: repo/.gitignore
+     * excludes sub/other.log, sub/.gitignore brings important.log back */
+    o.ignore_files = 1;
+    char *sub = join(repo, "sub");
+    expect_walk(sub, &o, ".gitignore\nimportant.log\n", &s);
+    seen_free(&s);
+    free(sub);
+    free(alog);
+    free(gi);
+    free(repo);
+    remove_tree(tmp);
+    free(tmp);
+}
+
+TEST(gitignore_counts_only_inside_a_repository) {
+    char *tmp = make_tmp();
+    write_file(tmp, ".gitignore", "*.log\n", 6);
+    write_file(tmp, ".ignore", "*.tmp\n", 6);
+    write_file(tmp, "a.log", "a", 1);
+    write_file(tmp, "b.tmp", "b", 1);
+    write_file(tmp, "c.txt", "c", 1);
+    walk_options o = {NULL, NULL, NULL, 1, NULL};
+    seen s;
+    expect_walk(tmp, &o, ".gitignore\n.ignore\na.log\nc.txt\n", &s);
+    seen_free(&s);
+    /* ".git" may be a file (worktrees, submodules): still a repository */
+    write_file(tmp, ".git", "gitdir: elsewhere\n", 18);
+    expect_walk(tmp, &o, ".git\n.gitignore\n.ignore\nc.txt\n", &s);
+    seen_free(&s);
+    remove_tree(tmp);
+    free(tmp);
+}
+
+TEST(an_oversized_ignore_file_is_a_warning_and_not_applied) {
+    char *tmp = make_tmp();
+    size_t n = (size_t)LODE_MAX_IGNORE_BYTES + 1;
+    char *big = malloc(n);
+    REQUIRE(big != NULL);
+    memset(big, '#', n);
+    memcpy(big, "*.txt\n", 6);
+    write_file(tmp, ".ignore", big, n);
+    write_file(tmp, "a.txt", "a", 1);
+    walk_options o = {NULL, NULL, NULL, 1, NULL};
+    seen s;
+    expect_walk(tmp, &o, ".ignore\na.txt\n", &s);
+    REQUIRE(s.nwarn == 1);
+    char *ig = join(tmp, ".ignore");
+    CHECK_STR(s.warn_paths[0], ig);
+    CHECK(contains(s.warn_msgs[0], "ignore rules not read"));
+    CHECK(contains(s.warn_msgs[0], "limit"));
+    free(ig);
+    free(big);
+    seen_free(&s);
+    remove_tree(tmp);
+    free(tmp);
+}
+
+/* ------------------------------------------------------------------------ */
 /* Reading                                                                  */
 /* ------------------------------------------------------------------------ */
 
@@ -726,6 +961,10 @@ TEST_MAIN(TEST_CASE(walk_sorted_depth_first_with_skips_links_and_odd_names),
           TEST_CASE(entries_vanishing_during_the_walk_are_warned),
           TEST_CASE(unreadable_folder_is_warned_with_the_reason),
           TEST_CASE(deep_tree_is_walked_without_recursion),
+          TEST_CASE(globs_include_files_and_exclude_files_and_folders),
+          TEST_CASE(ignore_files_follow_gitignore_with_ripgrep_precedence),
+          TEST_CASE(gitignore_counts_only_inside_a_repository),
+          TEST_CASE(an_oversized_ignore_file_is_a_warning_and_not_applied),
           TEST_CASE(read_replaces_the_buffer_with_the_file),
           TEST_CASE(read_of_a_missing_file_is_not_found),
           TEST_CASE(read_over_the_limit_is_refused),

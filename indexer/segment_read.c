@@ -75,8 +75,9 @@ static int parse_meta(segment *s, lode_error *err) {
 
 static int parse_header(segment *s, lode_error *err) {
     const uint8_t *h = s->data;
-    if (s->size < SEG_HEADER_FIXED || memcmp(h, SEG_MAGIC, SEG_MAGIC_LEN) != 0)
-        return lode_fail(err, LODE_ECORRUPT, "%s: not a lode segment (bad magic)", s->name);
+    size_t have = s->size < SEG_MAGIC_LEN ? s->size : SEG_MAGIC_LEN;
+    if (memcmp(h, SEG_MAGIC, have) != 0) return corrupt(s, 0, "not a lode segment (bad magic)", err);
+    if (s->size < SEG_HEADER_FIXED) return corrupt(s, 0, "file too short (truncated?)", err);
     uint32_t version = load_u32(h + 8);
     if (version != SEG_FORMAT_VERSION)
         return lode_fail(err, LODE_EVERSION, "%s: format version %u, this lode reads version %u",

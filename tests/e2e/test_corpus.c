@@ -534,6 +534,40 @@ TEST(the_title_line_gives_way_to_a_body_passage) {
     lode_results_free(r);
 }
 
+/* Hostile queries: bounded work and a clear error, never a crash. */
+TEST(hostile_queries_are_bounded_with_clear_errors) {
+    lode_error err;
+    static char q[20000];
+    /* longer than LODE_MAX_QUERY_BYTES */
+    memset(q, 'a', 8193);
+    q[8193] = '\0';
+    CHECK(search_error(q, 0, &err) == LODE_ELIMIT);
+    CHECK(strstr(err.message, "8192") != NULL);
+    /* thousands of distinct words */
+    size_t n = 0;
+    for (int i = 0; i < 1500 && n + 8 < 8000; i++) n += (size_t)snprintf(q + n, sizeof q - n, "w%d ", i);
+    CHECK(search_error(q, 0, &err) == LODE_ELIMIT);
+    /* deep nesting: an error in strict mode, words with a note otherwise */
+    n = 0;
+    for (int i = 0; i < 1000; i++) q[n++] = '(';
+    memcpy(q + n, "magnesium", 9);
+    n += 9;
+    for (int i = 0; i < 1000; i++) q[n++] = ')';
+    q[n] = '\0';
+    CHECK(search_error(q, LODE_SEARCH_STRICT, &err) == LODE_ELIMIT);
+    lode_results *r = NULL;
+    CHECK(lode_search(&r, ix, q, NULL, &err) == 0 && lode_results_note(r) != NULL && lode_results_count(r) > 0);
+    lode_results_free(r);
+    /* a NEAR distance far beyond the limit */
+    CHECK(search_error("magnesium NEAR/99999999 sleep", LODE_SEARCH_STRICT, &err) == LODE_ESYNTAX);
+    /* a huge limit is capped, not allocated */
+    lode_search_options o = LODE_SEARCH_OPTIONS_INIT;
+    o.limit = (size_t)-1;
+    r = NULL;
+    CHECK(lode_search(&r, ix, "magnesium", &o, &err) == 0 && lode_results_count(r) == 5);
+    lode_results_free(r);
+}
+
 static int build_index(void) {
     if (!mkdtemp(tmpdir)) return -1;
     snprintf(index_path, sizeof index_path, "%s/corpus.lode", tmpdir);
@@ -586,6 +620,7 @@ int main(int argc, char **argv) {
         TEST_CASE(bad_queries_get_clear_messages),
         TEST_CASE(dosage_query_shows_the_dosage_passage_with_its_heading),
         TEST_CASE(the_title_line_gives_way_to_a_body_passage),
+        TEST_CASE(hostile_queries_are_bounded_with_clear_errors),
     };
     if (build_index()) return 1;
     int rc = test_run(cases, sizeof cases / sizeof cases[0], argc, argv);

@@ -87,7 +87,8 @@ void buf_put_u64(lode_buf *b, uint64_t v) {
 
 void buf_put_varint(lode_buf *b, uint64_t v) {
     uint8_t t[VARINT_MAX];
-    buf_append(b, t, varint_put(t, v));
+    size_t n = varint_put(t, v);
+    buf_append(b, t, n);
 }
 
 /* A multiply-and-fold hash over 8-byte words: fast on long inputs (content

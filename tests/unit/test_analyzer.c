@@ -65,8 +65,8 @@ static void one_term(analyzer *a, const char *text, char *term, char *word) {
         fprintf(stderr, "  \"%s\" gave %zu tokens\n", text, ts.n);
         return;
     }
-    strcpy(term, ts.t[0].term);
-    strcpy(word, ts.t[0].word);
+    memcpy(term, ts.t[0].term, strlen(ts.t[0].term) + 1);
+    memcpy(word, ts.t[0].word, strlen(ts.t[0].word) + 1);
 }
 
 /* Is [s, s+n) the expected original substring? */
@@ -642,8 +642,8 @@ TEST(cjk_fast_path_agrees_with_utf8proc) {
                 if (bad++ < 5) fprintf(stderr, "  U+%04X: %zu tokens\n", (unsigned)cp, ts.n);
                 continue;
             }
-            strcpy(term, ts.t[0].term);
-            strcpy(word, ts.t[0].word);
+            memcpy(term, ts.t[0].term, strlen(ts.t[0].term) + 1);
+            memcpy(word, ts.t[0].word, strlen(ts.t[0].word) + 1);
             if (strcmp(term, ref) != 0 || strcmp(word, ref) != 0) {
                 if (bad++ < 5) fprintf(stderr, "  U+%04X: \"%s\" != \"%s\"\n", (unsigned)cp, term, ref);
             }

@@ -278,7 +278,7 @@ static int compare(const node *q, const char *text, int *checked) {
     for (size_t i = 0; i < lode_results_count(r); i++) {
         lode_hit h;
         lode_results_get(r, i, &h);
-        int id = atoi(strrchr(h.path, 'd') + 1);
+        int id = (int)strtol(strrchr(h.path, 'd') + 1, NULL, 10);
         if (id >= 0 && id < NDOCS) got[id] = 1;
     }
     lode_results_free(r);

@@ -1242,9 +1242,9 @@ TEST(title_tf_hand_made) {
     REQUIRE(tmp_make(dir));
     snprintf(path, sizeof path, "%s/title.lseg", dir);
     char long_first[400];
-    long_first[0] = '\0';
-    for (int i = 0; i < 50; i++) strcat(long_first, "alpha ");
-    strcat(long_first, "\nalpha"); /* 50 + 1 alphas; the title is the first 200 bytes */
+    size_t at = 0;
+    for (int i = 0; i < 50; i++) at += (size_t)snprintf(long_first + at, sizeof long_first - at, "alpha ");
+    snprintf(long_first + at, sizeof long_first - at, "\nalpha"); /* 50 + 1 alphas; the title is the first 200 bytes */
     const char *texts[] = {
         "alpha beta\nalpha gamma alpha",    /* 0: title "alpha beta" */
         "\n\n  gamma gamma  \nbeta",         /* 1: blank lines before the title */

@@ -588,7 +588,7 @@ static char *relative_list(const seen *s, const char *root) {
     for (size_t i = 0; i < s->nfiles && i < MAX_SEEN; i++) {
         const char *f = s->files[i];
         if (strncmp(f, root, n) == 0 && f[n] == '/') f += n + 1;
-        p += sprintf(p, "%s\n", f);
+        p += snprintf(p, cap - (size_t)(p - out), "%s\n", f);
     }
     return out;
 }

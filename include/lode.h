@@ -18,6 +18,12 @@
  *    Passing NULL for options means the defaults.
  *  - Thread safety: a lode_index may be searched from many threads at once.
  *    A lode_writer, and a lode_results, belong to one thread at a time.
+ *    Each function below says which of these applies to it.
+ *  - Strings are NUL-terminated UTF-8 (paths: the file system's bytes).
+ *
+ * What may change between versions, and which index formats each version
+ * opens, is in docs/COMPATIBILITY.md; how to ship an index inside a
+ * program is in docs/EMBEDDING.md.
  */
 #ifndef LODE_H
 #define LODE_H
@@ -35,14 +41,25 @@ extern "C" {
 #define LODE_EXPORT
 #endif
 
+/* The version of this header. The build reads it from here (CMakeLists.txt),
+ * so the library, the programs and lode.pc always say the same. */
 #define LODE_VERSION_MAJOR 0
 #define LODE_VERSION_MINOR 1
 #define LODE_VERSION_PATCH 0
 #define LODE_VERSION_STRING "0.1.0"
+/* MAJOR * 10000 + MINOR * 100 + PATCH, for `#if LODE_VERSION_NUMBER >= ...`. */
+#define LODE_VERSION_NUMBER (LODE_VERSION_MAJOR * 10000 + LODE_VERSION_MINOR * 100 + LODE_VERSION_PATCH)
 
-/* The version of the library linked at run time, as "MAJOR.MINOR.PATCH".
- * Static string. */
+/* The version of the library linked at run time, as "MAJOR.MINOR.PATCH"
+ * (may differ from LODE_VERSION_STRING, the header compiled against).
+ * Static string, never NULL, never freed. Cannot fail. Thread-safe. */
 LODE_EXPORT const char *lode_version(void);
+
+/* The same as LODE_VERSION_NUMBER computes, for the library linked at run
+ * time: a program can refuse a library older than the header it was built
+ * with (`lode_version_number() < LODE_VERSION_NUMBER`). Cannot fail.
+ * Thread-safe. */
+LODE_EXPORT int lode_version_number(void);
 
 /* Error codes. Never renumbered; new codes only ever get new numbers. */
 enum {
@@ -59,14 +76,18 @@ enum {
     LODE_ITEROVER = -10  /* no more items (not a failure) */
 };
 
-/* A static, human-readable name for an error code. */
+/* A human-readable name for an error code ("out of memory"); "unknown
+ * error" for a code that is not one of the above. Static string, never
+ * NULL, never freed. Cannot fail. Thread-safe. */
 LODE_EXPORT const char *lode_strerror(int code);
 
 /* Details of a failure, filled by any function given a non-NULL pointer.
  * `message` names what failed, e.g. "corpus.lode/seg-00000001-0001.lseg:
  * section LEXICON: checksum mismatch"; for syntax errors `column` is the 1-based
  * column (in characters, an invalid byte counting as one) of the query where
- * the problem is, else 0. */
+ * the problem is, else 0. `code` is the value the function returned. After a
+ * successful call the struct's contents are unspecified (it may be left as
+ * it was). Owned by the caller, typically on the stack; one per thread. */
 typedef struct lode_error {
     int code;
     unsigned int column;
@@ -78,20 +99,25 @@ typedef struct lode_error {
 /* ------------------------------------------------------------------------ */
 
 typedef struct lode_writer lode_writer;
+typedef struct lode_index lode_index; /* an opened index, below */
 
 /* What happened to one input, reported through the event callback. */
 typedef enum lode_event_kind {
-    LODE_EVENT_INDEXED = 0,        /* a text file was indexed */
+    LODE_EVENT_INDEXED = 0,        /* a text file (or a document of lode_writer_add_index) was indexed */
     LODE_EVENT_SKIPPED_BINARY = 1, /* a NUL byte early in the file (like grep) */
     LODE_EVENT_SKIPPED_ERROR = 2,  /* unreadable, vanished, symlink loop... */
     LODE_EVENT_SKIPPED_LIMIT = 3,  /* larger than max_filesize or lode's limit of 1 GiB */
-    LODE_EVENT_SEGMENT_FLUSHED = 4, /* the memory budget filled; a segment was written */
+    /* a segment was written, because the memory budget filled or at the
+     * commit; `path` is the segment file or the bundle, `bytes` its size */
+    LODE_EVENT_SEGMENT_FLUSHED = 4,
     /* a file or folder left out by a glob or an ignore file (not an error;
      * a folder is reported once and not entered); `message` names the rule,
      * e.g. "ignored by src/.gitignore:3: *.o" */
     LODE_EVENT_SKIPPED_IGNORED = 5
 } lode_event_kind;
 
+/* Passed by pointer to the callback, so it may grow at the end in a later
+ * minor version (the library allocates it; see docs/COMPATIBILITY.md). */
 typedef struct lode_event {
     lode_event_kind kind;
     const char *path;    /* borrowed, valid during the callback */
@@ -99,6 +125,8 @@ typedef struct lode_event {
     uint64_t bytes;      /* size of the input in bytes, when known */
 } lode_event;
 
+/* Called on the thread that called the writer function reporting the event,
+ * before that function returns. It must not call the writer back. */
 typedef void (*lode_event_fn)(void *ctx, const lode_event *event);
 
 typedef struct lode_writer_options {
@@ -107,14 +135,15 @@ typedef struct lode_writer_options {
      * NULL means "english". Stored in the index: queries use the same. */
     const char *stemmer;
     /* Bytes of memory the in-memory inversion may use before it writes a
-     * segment to disk. 0 means the default, LODE_DEFAULT_MEMORY_BUDGET. */
+     * segment to disk. 0 means the default, LODE_DEFAULT_MEMORY_BUDGET.
+     * Ignored with LODE_WRITER_ONE_SEGMENT and LODE_WRITER_BUNDLE. */
     size_t memory_budget;
     /* Called for every input file with what happened to it. May be NULL. */
     lode_event_fn on_event;
     void *event_ctx;
 
     /* Since version 2. A writer given a version 1 struct applies none of
-     * these: no globs, no size limit of its own, no ignore files.
+     * these: no globs, no size limit of its own, no ignore files, no flags.
      *
      * Globs choosing the files under a folder given to
      * lode_writer_add_path(), as ripgrep's -g: a glob without '/' matches
@@ -144,14 +173,39 @@ typedef struct lode_writer_options {
  * subset of gitignore(5) understood are described in lode-index(1). */
 #define LODE_WRITER_NO_IGNORE_FILES 0x1u
 
+/* Write every document into one segment at the commit, however many: the
+ * memory budget is ignored and the whole inversion stays in memory (one to
+ * two times the size of the text added). Searches read one lexicon instead
+ * of one per segment; lode-index --compact writes this way. */
+#define LODE_WRITER_ONE_SEGMENT 0x2u
+
+/* The `path` given to lode_writer_open() names a bundle: one self-contained
+ * segment file, no folder, no MANIFEST (implies LODE_WRITER_ONE_SEGMENT).
+ * lode_index_open() opens it like a folder index, and its bytes are what
+ * lode_index_open_memory() takes. While the writer is open, PATH.tmp exists
+ * beside it and is locked (a second writer of the same bundle gets
+ * LODE_ELOCKED); the commit fills PATH.tmp, fsyncs it and renames it over
+ * PATH, so a crash at any moment leaves the previous bundle intact. The
+ * generation of a bundle is 0. */
+#define LODE_WRITER_BUNDLE 0x4u
+
 #define LODE_WRITER_OPTIONS_VERSION 2
 #define LODE_WRITER_OPTIONS_INIT {LODE_WRITER_OPTIONS_VERSION, NULL, 0, NULL, NULL, NULL, 0, NULL, 0, 0, 0}
 #define LODE_DEFAULT_MEMORY_BUDGET ((size_t)256 << 20)
 
 /* Start building a new generation of the index at `path` (a directory,
- * created if missing). The lock file keeps other writers out until
- * lode_writer_free(). Nothing visible changes until lode_writer_commit().
- * Errors: LODE_ELOCKED, LODE_EIO, LODE_EINVAL (unknown stemmer), LODE_ENOMEM. */
+ * created if missing, whose parent must exist; or with LODE_WRITER_BUNDLE a
+ * file). The lock file keeps other writers out until lode_writer_free().
+ * Nothing visible changes until lode_writer_commit(). `opts` (NULL: the
+ * defaults) and everything it points to are copied; the event callback is
+ * kept. On success *out is the caller's, to be released with
+ * lode_writer_free(); on failure *out is NULL. Errors: LODE_ELOCKED
+ * (another writer has the index), LODE_EIO (the folder or lock file cannot
+ * be created), LODE_ENOTFOUND (a bundle's folder does not exist),
+ * LODE_EINVAL (no path, version 0, unknown stemmer, an empty glob, `path`
+ * a file where a folder is wanted or the reverse), LODE_ENOMEM.
+ * Thread safety: a writer belongs to one thread at a time; writers of
+ * different indexes are independent. */
 LODE_EXPORT int lode_writer_open(lode_writer **out, const char *path,
                                  const lode_writer_options *opts, lode_error *err);
 
@@ -161,7 +215,10 @@ LODE_EXPORT int lode_writer_open(lode_writer **out, const char *path,
  * of the options leave out more. Problems with single files are reported
  * through the event callback and do not fail the call; the return value is an
  * error only when nothing can continue (LODE_ENOMEM, LODE_EIO writing a
- * segment) or when `path` itself cannot be read (LODE_ENOTFOUND, LODE_EIO). */
+ * segment, LODE_ELIMIT more than 4096 segments) or when `path` itself cannot
+ * be read (LODE_ENOTFOUND, LODE_EIO); LODE_EINVAL for a NULL argument or a
+ * writer that has committed or failed. `path` is not kept. Paths in the
+ * index are as reached from `path` ("docs/a.txt" from "docs"). */
 LODE_EXPORT int lode_writer_add_path(lode_writer *w, const char *path, lode_error *err);
 
 /* Walk `path` exactly as lode_writer_add_path() would, with the same
@@ -171,17 +228,37 @@ LODE_EXPORT int lode_writer_add_path(lode_writer *w, const char *path, lode_erro
  * touches only folder listings and inodes, a small fraction of the time
  * indexing takes, and it leaves them in the cache for the real walk. No
  * events; problems are left for lode_writer_add_path() to report. Errors:
- * those of lode_writer_add_path() for `path` itself, LODE_ENOMEM. */
+ * those of lode_writer_add_path() for `path` itself, LODE_ENOMEM,
+ * LODE_EINVAL (a NULL argument). */
 LODE_EXPORT int lode_writer_count_path(lode_writer *w, const char *path, uint64_t *files, uint64_t *bytes,
                                        lode_error *err);
 
 /* Add one document from memory. `path` names it in answers; `mtime` is in
- * seconds since the epoch. The bytes are copied. Binary data (a NUL byte in
- * the first 8 KiB) is refused with LODE_EINVAL. */
+ * seconds since the epoch. The bytes and the path are copied. No event is
+ * reported. Errors: LODE_EINVAL (binary data: a NUL byte in the first 8 KiB;
+ * an empty path; a writer that has committed or failed), LODE_ELIMIT (larger
+ * than 1 GiB, or a segment full; the writer stays usable), LODE_ENOMEM,
+ * LODE_EIO (writing a segment when the memory budget filled). */
 LODE_EXPORT int lode_writer_add_document(lode_writer *w, const char *path, const void *data,
                                          size_t size, int64_t mtime, lode_error *err);
 
-/* Counters of what the writer has seen so far. */
+/* Add every document of an opened index `ix`: its original bytes, path and
+ * mtime, as stored in the index (no source file is read), re-analysed with
+ * this writer's stemmer, in the index's order. Globs, size limit and ignore
+ * files do not apply. One LODE_EVENT_INDEXED per document. This is how an
+ * index becomes a bundle or one segment (lode-index --compact): with
+ * LODE_WRITER_ONE_SEGMENT or LODE_WRITER_BUNDLE, the segment written holds
+ * the same bytes as one written from the original files in the same order.
+ * `ix` may be the index this writer replaces (it keeps its segments mapped
+ * until closed) and may be searched by other threads meanwhile. After an
+ * error the writer can only be freed: committing half an index is never
+ * wanted. Errors: LODE_EINVAL, LODE_ECORRUPT (a damaged document in `ix`),
+ * LODE_ELIMIT, LODE_ENOMEM, LODE_EIO. */
+LODE_EXPORT int lode_writer_add_index(lode_writer *w, lode_index *ix, lode_error *err);
+
+/* Counters of what the writer has seen so far. Filled by the library into
+ * the caller's struct, so it is frozen for a SOVERSION
+ * (docs/COMPATIBILITY.md). */
 typedef struct lode_writer_stats {
     uint64_t files_indexed;
     uint64_t files_skipped_binary;
@@ -192,37 +269,56 @@ typedef struct lode_writer_stats {
     uint64_t segments_written;
 } lode_writer_stats;
 
+/* Fill `out` with the counters so far (all zero when `w` is NULL). Also
+ * valid after a commit, until lode_writer_free(). Cannot fail. */
 LODE_EXPORT void lode_writer_get_stats(const lode_writer *w, lode_writer_stats *out);
 
 /* Write what remains in memory as a segment, fsync, and atomically replace
- * the MANIFEST: the index now holds exactly the documents added to this
- * writer. A crash before the rename leaves the previous index intact. The
- * writer cannot be used after a commit except to be freed. */
+ * the MANIFEST (a bundle: rename PATH.tmp over PATH): the index now holds
+ * exactly the documents added to this writer. A crash before the rename
+ * leaves the previous index intact. The
+ * writer cannot be used after a commit except to be freed (and read with
+ * lode_writer_get_stats()). Readers that opened the index before keep their
+ * view until they close it. Errors: LODE_EIO (writing, fsync or rename
+ * failed; the index is as it was), LODE_ENOMEM, LODE_ELIMIT, LODE_EINVAL
+ * (already committed, or an earlier error). */
 LODE_EXPORT int lode_writer_commit(lode_writer *w, lode_error *err);
 
-/* Release the writer and its lock. Without a commit, segments written so far
- * are deleted and the index is as it was. */
+/* Release the writer and its lock; NULL is allowed. Without a commit,
+ * segments (or the bundle's temporary file) written so far are deleted and
+ * the index is as it was. */
 LODE_EXPORT void lode_writer_free(lode_writer *w);
 
 /* ------------------------------------------------------------------------ */
 /* Opening and searching an index                                            */
 /* ------------------------------------------------------------------------ */
 
-typedef struct lode_index lode_index;
-
 /* Open an index directory (NAME.lode/ with its MANIFEST) or a single segment
- * file. Segments are mapped read-only; nothing is read in full. Errors:
- * LODE_ENOTFOUND, LODE_EIO, LODE_ECORRUPT, LODE_EVERSION, LODE_ENOMEM. */
+ * file (a bundle). Segments are mapped read-only; nothing is read in full:
+ * the header, the section table and META of each segment are checked now,
+ * every other page the first time a search reads it. The index stays as it
+ * was opened even if a writer commits meanwhile. On success *out is the
+ * caller's, to be released with lode_index_close(); on failure NULL.
+ * Errors: LODE_ENOTFOUND (no such path, or a folder without a MANIFEST),
+ * LODE_EIO, LODE_ECORRUPT, LODE_EVERSION (a format this lode does not read),
+ * LODE_EINVAL (NULL or empty path), LODE_ENOMEM. Thread-safe (opening is
+ * independent of any other handle). */
 LODE_EXPORT int lode_index_open(lode_index **out, const char *path, lode_error *err);
 
 /* Open an index held in memory: the bytes of a single segment file (a
  * bundle), e.g. compiled into the program. The bytes are not copied: they
  * must stay valid and unchanged until lode_index_close(). `name` (may be
- * NULL) names the index in error messages. Errors: LODE_ECORRUPT,
- * LODE_EVERSION, LODE_EINVAL, LODE_ENOMEM. */
+ * NULL) names the index in error messages and is copied. No alignment is
+ * required. docs/EMBEDDING.md shows how to compile a bundle into a program
+ * (lode-index --emit-c, xxd -i, .incbin, ld -r -b binary). On success *out
+ * is the caller's, to be released with lode_index_close(); on failure NULL.
+ * Errors: LODE_ECORRUPT (not a segment, truncated, a checksum), LODE_EVERSION,
+ * LODE_EINVAL (NULL data with a size), LODE_ENOMEM. Thread-safe. */
 LODE_EXPORT int lode_index_open_memory(lode_index **out, const void *data, size_t size, const char *name,
                                        lode_error *err);
 
+/* Unmap and release the index; NULL is allowed. Results of searches on it
+ * stay valid (they own their strings). No other thread may be using `ix`. */
 LODE_EXPORT void lode_index_close(lode_index *ix);
 
 typedef struct lode_index_info {
@@ -234,11 +330,16 @@ typedef struct lode_index_info {
     const char *stemmer; /* borrowed, valid until lode_index_close() */
 } lode_index_info;
 
+/* Fill `out` with the index's counts (all zero when `ix` is NULL); the
+ * generation of a bundle is 0. Frozen for a SOVERSION like
+ * lode_writer_stats. Cannot fail. Thread-safe. */
 LODE_EXPORT void lode_index_get_info(const lode_index *ix, lode_index_info *out);
 
-/* Read and check every checksum and structure of every segment. Returns
- * LODE_ECORRUPT with the file and section named in `err` on the first
- * problem. Reads the whole index. */
+/* Read and check every checksum of every segment: the header, each
+ * section's CRC-32 and every page. Returns LODE_ECORRUPT with the file and
+ * section named in `err` on the first problem, LODE_EINVAL when `ix` is
+ * NULL. Reads the whole index. Thread-safe: may run while other threads
+ * search the same index. */
 LODE_EXPORT int lode_index_check(lode_index *ix, lode_error *err);
 
 typedef struct lode_search_options {
@@ -279,20 +380,26 @@ typedef struct lode_results lode_results;
  * choose the best passages of the top documents. The query language (words,
  * "phrases", AND OR NOT ( ), +word -word, prefix*, a NEAR/5 b, NEAR(a b, 5),
  * title:word, path:glob) is described in docs/QUERY.md. Finding nothing is
- * not an error: the results are empty. Errors: LODE_EINVAL (a query with no
- * words, only excluded words, a prefix too short, an unknown field),
- * LODE_ESYNTAX (with LODE_SEARCH_STRICT; err->column says where),
- * LODE_ELIMIT (query too long or too broad), LODE_ECORRUPT, LODE_ENOMEM. */
+ * not an error: the results are empty. On success *out is the caller's, to
+ * be released with lode_results_free(); on failure NULL. Errors:
+ * LODE_EINVAL (a query with no words, only excluded words, a prefix too
+ * short, an unknown field; NULL arguments; version 0), LODE_ESYNTAX (with
+ * LODE_SEARCH_STRICT; err->column says where), LODE_ELIMIT (query too long
+ * or too broad), LODE_ECORRUPT (the part of the index read is damaged),
+ * LODE_ENOMEM. Thread-safe: any number of threads may search one lode_index
+ * at once, each with its own lode_error; nothing is shared between calls
+ * but the read-only index (tests/concurrency runs this under
+ * ThreadSanitizer). */
 LODE_EXPORT int lode_search(lode_results **out, lode_index *ix, const char *query,
                             const lode_search_options *opts, lode_error *err);
 
 /* When the query was not valid syntax and was searched as plain words (the
  * default, lenient mode), a sentence saying so and why, e.g. "unbalanced '('
- * at column 12: searched as words"; else NULL. Valid until
- * lode_results_free(). */
+ * at column 12: searched as words"; else NULL (also for NULL `r`).
+ * Borrowed: valid until lode_results_free(). */
 LODE_EXPORT const char *lode_results_note(const lode_results *r);
 
-/* Number of documents in the results. */
+/* Number of documents in the results (0 for NULL `r`). Cannot fail. */
 LODE_EXPORT size_t lode_results_count(const lode_results *r);
 
 /* A byte range [start, end) of a passage's text that matched the query. */
@@ -326,9 +433,15 @@ typedef struct lode_hit {
     uint64_t doc;
 } lode_hit;
 
-/* Fill `out` with hit `i` (0 = best). LODE_EINVAL if i is out of range. */
+/* Fill `out` with hit `i` (0 = best). Every pointer in it is borrowed from
+ * `r` and valid until lode_results_free(r), even after lode_index_close().
+ * Errors: LODE_EINVAL if i is out of range or an argument is NULL (nothing
+ * is written then). Reading one lode_results from several threads at once
+ * is safe; freeing it is not. */
 LODE_EXPORT int lode_results_get(const lode_results *r, size_t i, lode_hit *out);
 
+/* Release the results and every string and array they lent; NULL is
+ * allowed. */
 LODE_EXPORT void lode_results_free(lode_results *r);
 
 /* Copy up to `len` bytes of the stored text of document `doc` (a

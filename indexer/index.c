@@ -13,6 +13,8 @@
 
 const char *lode_version(void) { return LODE_VERSION_STRING; }
 
+int lode_version_number(void) { return LODE_VERSION_NUMBER; }
+
 const char *lode_strerror(int code) {
     switch (code) {
     case LODE_OK: return "success";

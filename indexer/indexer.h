@@ -211,6 +211,9 @@ typedef struct walk_options {
                                      git repository, in the tree and above the root */
     walk_warn_fn on_ignored;      /* told of every entry left out by the three filters
                                      above, with the rule that did it; may be NULL */
+    const char *skip_file;        /* a file never reported, compared by device and inode
+                                     (the temporary file of a bundle being written, which
+                                     may lie in the tree walked); may be NULL */
 } walk_options;
 
 /* Walk `root` (a file or a folder). Does not enter .git, .hg, .svn, or any

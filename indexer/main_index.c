@@ -15,12 +15,19 @@
  * when the line is drawn, so pipes and scripts never pay for it. The time
  * left is extrapolated from the bytes done so far (the work is reading and
  * tokenizing bytes, not opening files).
+ *
+ * Besides indexing into a folder, four modes: --bundle FILE writes the
+ * index as one self-contained file; --compact INDEX re-indexes an index
+ * from its stored text into one segment (in place, into -o, or as a
+ * bundle); --emit-c NAME prints a bundle as C source, to be compiled into a
+ * program that opens it with lode_index_open_memory(); --check verifies.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -29,8 +36,10 @@
 #define DEFAULT_INDEX "index.lode"
 
 static const char USAGE_LINE[] =
-    "usage: lode-index [-o INDEX] [--include GLOB] [--exclude GLOB] [--max-filesize NUM]\n"
-    "                  [--no-ignore] [--stemmer LANG] [--memory MB] [-q|-v] PATH...\n"
+    "usage: lode-index [-o INDEX|--bundle FILE] [--include GLOB] [--exclude GLOB] [--no-ignore]\n"
+    "                  [--max-filesize NUM] [--stemmer LANG] [--memory MB] [-q|-v] PATH...\n"
+    "       lode-index --compact INDEX [-o INDEX|--bundle FILE]\n"
+    "       lode-index --emit-c NAME [-o FILE.c] BUNDLE\n"
     "       lode-index --check INDEX\n";
 
 static const char HELP_EXAMPLES[] =
@@ -45,12 +54,15 @@ static const char HELP_EXAMPLES[] =
 static const char HELP_OPTIONS[] =
     "\n"
     "  -o, --output INDEX    index folder to write (default " DEFAULT_INDEX "); replaced atomically\n"
+    "  --bundle FILE         write the index as one self-contained file instead\n"
     "  --include GLOB        index only files matching GLOB (repeatable)\n"
     "  --exclude GLOB        leave out files and folders matching GLOB (repeatable; wins)\n"
     "  --max-filesize NUM    skip files larger than NUM bytes (suffix K, M or G)\n"
     "  --no-ignore           do not honour .gitignore and .ignore files\n"
     "  --stemmer LANG        Snowball stemmer: english (default), french, german, ..., none\n"
     "  --memory MB           memory budget before a segment is written (default 256)\n"
+    "  --compact             rewrite the index INDEX as one segment, from its stored text\n"
+    "  --emit-c NAME         print BUNDLE as C source: const unsigned char NAME[]\n"
     "  --check               verify every checksum of INDEX and exit\n"
     "  -q, --quiet           no progress line, no summary (read errors are still named)\n"
     "  -v, --verbose         also name every file skipped or left out, and why\n"
@@ -77,6 +89,7 @@ typedef struct progress {
 typedef struct cli {
     int quiet;
     int verbose;
+    int bundle;              /* the output is a bundle file */
     uint64_t max_filesize;   /* --max-filesize, 0 when not given */
     uint64_t skipped_asked;  /* files skipped by --max-filesize: asked for, not errors */
     progress pg;
@@ -202,7 +215,11 @@ static void on_event(void *ctx, const lode_event *ev) {
     case LODE_EVENT_SEGMENT_FLUSHED:
         if (c->verbose) {
             progress_clear(&c->pg);
-            fprintf(stderr, "lode-index: wrote segment %s\n", ev->path);
+            /* a bundle's size is what its shipper wants to know */
+            if (c->bundle)
+                fprintf(stderr, "lode-index: wrote bundle %s (%llu bytes)\n", ev->path, (unsigned long long)ev->bytes);
+            else
+                fprintf(stderr, "lode-index: wrote segment %s\n", ev->path);
         }
         break;
     }
@@ -297,7 +314,13 @@ static int usage_error(const char *what, const char *arg) {
 
 typedef struct args {
     const char *output;
+    int output_given;        /* -o on the command line, not the default */
+    const char *bundle;      /* --bundle FILE */
+    const char *emit_c;      /* --emit-c NAME */
+    int compact;
     int check;
+    int memory_given;
+    int filters_given;       /* --include, --exclude, --max-filesize or --no-ignore */
     const char **paths;
     int npaths;
     const char **include;
@@ -316,24 +339,36 @@ static int parse_args(int argc, char **argv, args *a, lode_writer_options *opts,
             break;
         } else if ((v = option_value(argc, argv, &i, "-o", "--output", &incomplete))) {
             a->output = v;
+            a->output_given = 1;
+        } else if ((v = option_value(argc, argv, &i, NULL, "--bundle", &incomplete))) {
+            a->bundle = v;
+        } else if ((v = option_value(argc, argv, &i, NULL, "--emit-c", &incomplete))) {
+            a->emit_c = v;
         } else if ((v = option_value(argc, argv, &i, NULL, "--include", &incomplete))) {
             a->include[a->ninclude++] = v;
+            a->filters_given = 1;
         } else if ((v = option_value(argc, argv, &i, NULL, "--exclude", &incomplete))) {
             a->exclude[a->nexclude++] = v;
+            a->filters_given = 1;
         } else if ((v = option_value(argc, argv, &i, NULL, "--max-filesize", &incomplete))) {
             if (parse_filesize(v, &c->max_filesize))
                 return usage_error("--max-filesize takes a number of bytes, with K, M or G, not", v);
+            a->filters_given = 1;
         } else if ((v = option_value(argc, argv, &i, NULL, "--stemmer", &incomplete))) {
             opts->stemmer = v;
         } else if ((v = option_value(argc, argv, &i, NULL, "--memory", &incomplete))) {
             if (parse_size_mb(v, &opts->memory_budget))
                 return usage_error("--memory takes a number of MiB, not", v);
+            a->memory_given = 1;
         } else if (incomplete) {
             return usage_error("a value is missing after", arg);
         } else if (strcmp(arg, "--no-ignore") == 0) {
             opts->flags |= LODE_WRITER_NO_IGNORE_FILES;
+            a->filters_given = 1;
         } else if (strcmp(arg, "--check") == 0) {
             a->check = 1;
+        } else if (strcmp(arg, "--compact") == 0) {
+            a->compact = 1;
         } else if (strcmp(arg, "-q") == 0 || strcmp(arg, "--quiet") == 0) {
             c->quiet = 1;
         } else if (strcmp(arg, "-v") == 0 || strcmp(arg, "--verbose") == 0) {
@@ -356,6 +391,11 @@ static int parse_args(int argc, char **argv, args *a, lode_writer_options *opts,
 }
 
 static int run(const args *a, lode_writer_options *opts, cli *c) {
+    const char *output = a->bundle ? a->bundle : a->output;
+    if (a->bundle) {
+        opts->flags |= LODE_WRITER_BUNDLE;
+        c->bundle = 1;
+    }
     opts->on_event = on_event;
     opts->event_ctx = c;
     opts->include_globs = a->include;
@@ -366,7 +406,7 @@ static int run(const args *a, lode_writer_options *opts, cli *c) {
     double t0 = now();
     lode_writer *w;
     lode_error err = {0, 0, ""};
-    int rc = lode_writer_open(&w, a->output, opts, &err);
+    int rc = lode_writer_open(&w, output, opts, &err);
     if (rc) {
         fprintf(stderr, "lode-index: %s\n", err.message);
         return 2;
@@ -413,13 +453,214 @@ static int run(const args *a, lode_writer_options *opts, cli *c) {
         fprintf(stderr,
                 "lode-index: %s: indexed %llu files (%s, %llu words) in %.2f s; skipped %llu binary, "
                 "%llu unreadable, %llu too large\n",
-                a->output, (unsigned long long)st.files_indexed, size, (unsigned long long)st.tokens_indexed,
+                output, (unsigned long long)st.files_indexed, size, (unsigned long long)st.tokens_indexed,
                 secs, (unsigned long long)st.files_skipped_binary, (unsigned long long)st.files_skipped_error,
                 (unsigned long long)st.files_skipped_limit);
     }
     /* files skipped by --max-filesize were asked for; every other skip
      * for a reason other than being binary was named in a warning */
     return st.files_skipped_error || st.files_skipped_limit > c->skipped_asked ? 1 : 0;
+}
+
+/* --compact INDEX: every document of INDEX, re-analysed from the text
+ * stored in it, into one segment: in place (a folder gets a new generation,
+ * a bundle file is replaced), into the folder -o names, or into the bundle
+ * --bundle names. The writer is opened first and INDEX read under its
+ * lock, so that no commit can slip in between reading and replacing. */
+static int compact(const args *a, lode_writer_options *opts, cli *c) {
+    const char *src = a->paths[0];
+    lode_index *ix = NULL;
+    lode_writer *w = NULL;
+    lode_error err = {0, 0, ""};
+    struct stat st;
+    double t0 = now();
+    int rc = lode_index_open(&ix, src, &err); /* is it an index at all? (before creating anything) */
+    if (rc) goto fail;
+    lode_index_info info;
+    lode_index_get_info(ix, &info);
+    char stemmer[64];
+    snprintf(stemmer, sizeof stemmer, "%s", info.stemmer);
+    if (!opts->stemmer) opts->stemmer = stemmer; /* --stemmer re-analyses with another */
+    lode_index_close(ix);
+    ix = NULL;
+    const char *output = a->bundle ? a->bundle : a->output_given ? a->output : src;
+    int bundle = a->bundle || (!a->output_given && stat(src, &st) == 0 && !S_ISDIR(st.st_mode));
+    opts->flags |= bundle ? LODE_WRITER_BUNDLE : LODE_WRITER_ONE_SEGMENT;
+    c->bundle = bundle;
+    opts->on_event = on_event;
+    opts->event_ctx = c;
+    rc = lode_writer_open(&w, output, opts, &err);
+    if (!rc) rc = lode_index_open(&ix, src, &err);
+    if (rc) goto fail;
+    lode_index_get_info(ix, &info);
+    c->pg.start = now();
+    rc = lode_writer_add_index(w, ix, &err);
+    if (!rc && c->pg.shown) progress_show(&c->pg, "lode-index: writing the index...");
+    if (!rc) rc = lode_writer_commit(w, &err);
+    progress_clear(&c->pg);
+    if (rc) goto fail;
+    if (!c->quiet) {
+        lode_writer_stats ws;
+        lode_writer_get_stats(w, &ws);
+        char size[32];
+        human_bytes(ws.bytes_indexed, size, sizeof size);
+        fprintf(stderr, "lode-index: %s: %llu documents (%s, %llu words) from %u segment%s into one%s in %.2f s\n",
+                output, (unsigned long long)ws.files_indexed, size, (unsigned long long)ws.tokens_indexed,
+                info.segments, info.segments == 1 ? "" : "s", bundle ? " bundle file" : "", now() - t0);
+    }
+    lode_index_close(ix);
+    lode_writer_free(w);
+    return 0;
+fail:
+    progress_clear(&c->pg);
+    fprintf(stderr, "lode-index: %s%s\n", err.message, w ? "; the index was not changed" : "");
+    lode_index_close(ix);
+    lode_writer_free(w);
+    return 2;
+}
+
+static int is_c_identifier(const char *s) {
+    if (!(*s == '_' || (*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z'))) return 0;
+    for (; *s; s++)
+        if (!(*s == '_' || (*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9')))
+            return 0;
+    return 1;
+}
+
+/* The whole of a regular file, in memory the caller frees. */
+static int read_file(const char *path, unsigned char **out, size_t *size, char *why, size_t why_cap) {
+    *out = NULL;
+    struct stat st;
+    if (stat(path, &st) != 0) {
+        snprintf(why, why_cap, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    if (S_ISDIR(st.st_mode)) {
+        snprintf(why, why_cap,
+                 "%s is an index folder, not a bundle: write one with 'lode-index --compact %s --bundle FILE'",
+                 path, path);
+        return -1;
+    }
+    FILE *f = fopen(path, "rb");
+    unsigned char *data = malloc(st.st_size > 0 ? (size_t)st.st_size : 1);
+    size_t got = f && data ? fread(data, 1, (size_t)st.st_size, f) : 0;
+    int bad = !f || !data || got != (size_t)st.st_size || ferror(f);
+    if (f) fclose(f);
+    if (bad) {
+        snprintf(why, why_cap, "%s: %s", path, data ? "cannot read it" : "out of memory");
+        free(data);
+        return -1;
+    }
+    *out = data;
+    *size = got;
+    return 0;
+}
+
+/* --emit-c NAME BUNDLE: the bundle as a C array, checked first (it must
+ * open and pass every checksum: a program would only find out at run
+ * time). Plain C that any C or C++ compiler takes: the extern declarations
+ * give the array external linkage in C++ too, where a const at file scope
+ * would otherwise be local. Only the file name of BUNDLE is written, so the
+ * output does not depend on where it was built. */
+static int emit_c(const args *a, const cli *c) {
+    const char *name = a->emit_c, *src = a->paths[0];
+    if (!is_c_identifier(name) || strlen(name) > 200)
+        return usage_error("--emit-c takes a C identifier, not", name);
+    unsigned char *data;
+    size_t size;
+    char why[600];
+    if (read_file(src, &data, &size, why, sizeof why)) {
+        fprintf(stderr, "lode-index: %s\n", why);
+        return 2;
+    }
+    lode_index *ix;
+    lode_error err = {0, 0, ""};
+    int rc = lode_index_open_memory(&ix, data, size, src, &err);
+    if (!rc) rc = lode_index_check(ix, &err);
+    if (rc) {
+        fprintf(stderr, "lode-index: %s\n", err.message);
+        lode_index_close(ix);
+        free(data);
+        return 2;
+    }
+    lode_index_info info;
+    lode_index_get_info(ix, &info);
+    const char *base = strrchr(src, '/') ? strrchr(src, '/') + 1 : src;
+    /* written beside the target and renamed: a build never sees half a file */
+    char tmp[4200];
+    FILE *out = stdout;
+    if (a->output_given) {
+        if (snprintf(tmp, sizeof tmp, "%s.tmp", a->output) >= (int)sizeof tmp || !(out = fopen(tmp, "w"))) {
+            fprintf(stderr, "lode-index: cannot create %s.tmp\n", a->output);
+            lode_index_close(ix);
+            free(data);
+            return 2;
+        }
+    }
+    fprintf(out,
+            "/* Generated by lode-index %s --emit-c %s %s:\n"
+            " * a lode bundle of %zu bytes (%llu documents, stemmer %s).\n"
+            " * Do not edit: generate it again from the bundle. Open it with\n"
+            " *   lode_index_open_memory(&ix, %s, %s_size, \"%s\", &err);\n"
+            " */\n"
+            "#include <stddef.h>\n\n"
+            "#ifdef __cplusplus\nextern \"C\" {\n#endif\n"
+            "extern const unsigned char %s[];\nextern const size_t %s_size;\n"
+            "#ifdef __cplusplus\n}\n#endif\n\n"
+            "const unsigned char %s[%zu] = {\n",
+            lode_version(), name, base, size, (unsigned long long)info.documents, info.stemmer, name, name, name,
+            name, name, name, size);
+    lode_index_close(ix);
+    /* sixteen bytes a line, as xxd -i writes them */
+    static const char hex[] = "0123456789abcdef";
+    char line[16 * 6 + 8];
+    for (size_t i = 0; i < size; i += 16) {
+        size_t n = 0;
+        line[n++] = ' ';
+        for (size_t j = i; j < size && j < i + 16; j++) {
+            line[n++] = ' ';
+            line[n++] = '0';
+            line[n++] = 'x';
+            line[n++] = hex[data[j] >> 4];
+            line[n++] = hex[data[j] & 15];
+            line[n++] = ',';
+        }
+        line[n++] = '\n';
+        fwrite(line, 1, n, out);
+    }
+    fprintf(out, "};\nconst size_t %s_size = %zu;\n", name, size);
+    free(data);
+    int failed = fflush(out) != 0 || ferror(out);
+    if (a->output_given) {
+        failed |= fsync(fileno(out)) != 0;
+        failed |= fclose(out) != 0;
+        if (!failed && rename(tmp, a->output) != 0) failed = 1;
+        if (failed) remove(tmp);
+    }
+    if (failed) {
+        fprintf(stderr, "lode-index: writing %s failed\n", a->output_given ? a->output : "the output");
+        return 2;
+    }
+    if (c->verbose)
+        fprintf(stderr, "lode-index: wrote %s: %s[%zu]\n", a->output_given ? a->output : "(stdout)", name, size);
+    return 0;
+}
+
+/* Options that make no sense together, caught before anything is written.
+ * Returns -1 to go on, else the exit status. */
+static int check_modes(const args *a) {
+    int modes = a->check + a->compact + (a->emit_c != NULL);
+    if (modes > 1) return usage_error("give one of --check, --compact and --emit-c", NULL);
+    if (a->bundle && a->output_given && !a->emit_c)
+        return usage_error("-o writes a folder and --bundle a file: give one of them", NULL);
+    if ((a->compact || a->emit_c) && a->npaths != 1)
+        return usage_error(a->compact ? "--compact takes one INDEX" : "--emit-c takes one BUNDLE", NULL);
+    if ((a->compact || a->emit_c) && a->filters_given)
+        return usage_error("file filters apply to PATHs, not with", a->compact ? "--compact" : "--emit-c");
+    if (a->emit_c && a->bundle) return usage_error("--emit-c reads a bundle; write it first with --bundle", NULL);
+    if (a->memory_given && (a->bundle || a->compact))
+        return usage_error("--bundle and --compact hold the index in memory; no --memory with", a->bundle ? "--bundle" : "--compact");
+    return -1;
 }
 
 int main(int argc, char **argv) {
@@ -439,8 +680,19 @@ int main(int argc, char **argv) {
     }
     rc = parse_args(argc, argv, &a, &opts, &c);
     if (rc >= 0) goto done;
+    rc = check_modes(&a);
+    if (rc >= 0) goto done;
     if (a.check) {
         rc = check_index(a.npaths ? a.paths[0] : a.output);
+        goto done;
+    }
+    if (a.emit_c) {
+        rc = emit_c(&a, &c);
+        goto done;
+    }
+    if (a.compact) {
+        c.pg.on = !c.quiet && isatty(STDERR_FILENO);
+        rc = compact(&a, &opts, &c);
         goto done;
     }
     if (a.npaths == 0) {

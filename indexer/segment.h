@@ -103,6 +103,11 @@ int inverter_add(inverter *inv, analyzer *a, const char *path, const uint8_t *te
  * `stemmer` is recorded in META. Fills the header CRC for the MANIFEST. */
 int segment_write(inverter *inv, const char *path, const char *stemmer, uint32_t *header_crc,
                   uint64_t *file_len, lode_error *err);
+/* The same into `fd`, an empty file open for writing at offset 0 (a
+ * bundle's temporary file); `path` names it in messages. fsyncs, does not
+ * close, and leaves a partial file behind on failure for the caller. */
+int segment_write_fd(inverter *inv, int fd, const char *path, const char *stemmer, uint32_t *header_crc,
+                     uint64_t *file_len, lode_error *err);
 
 /* ------------------------------------------------------------------------ */
 /* Interface to segment_read.c                                               */

@@ -319,11 +319,11 @@ static void put_header(uint8_t *h, const seg_out *o, uint64_t file_len) {
     store_u32(h + HEADER_LEN - 4, (uint32_t)crc32(0, h, HEADER_LEN - 4));
 }
 
-int segment_write(inverter *inv, const char *path, const char *stemmer, uint32_t *header_crc,
-                  uint64_t *file_len, lode_error *err) {
+int segment_write_fd(inverter *inv, int fd, const char *path, const char *stemmer, uint32_t *header_crc,
+                     uint64_t *file_len, lode_error *err) {
     seg_out o;
     memset(&o, 0, sizeof o);
-    o.fd = -1;
+    o.fd = fd;
     o.path = path;
     o.err = err;
     o.page_crc = (uint32_t)crc32(0, NULL, 0);
@@ -344,14 +344,6 @@ int segment_write(inverter *inv, const char *path, const char *stemmer, uint32_t
     order = lode_malloc((size_t)(nterms > nwords ? nterms : nwords) * sizeof *order + 1);
     if (!o.buf || !order) {
         rc = lode_fail(err, LODE_ENOMEM, "out of memory writing %s", path);
-        goto cleanup;
-    }
-    o.fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    if (o.fd < 0) {
-        char msg[128];
-        int en = errno;
-        if (strerror_r(en, msg, sizeof msg)) snprintf(msg, sizeof msg, "error %d", en);
-        rc = lode_fail(err, LODE_EIO, "cannot create %s: %s", path, msg);
         goto cleanup;
     }
     {
@@ -480,8 +472,6 @@ int segment_write(inverter *inv, const char *path, const char *stemmer, uint32_t
     }
 
 cleanup:
-    if (o.fd >= 0 && close(o.fd) != 0 && !rc) rc = lode_fail(err, LODE_EIO, "%s: close failed", path);
-    if (rc && o.fd >= 0) unlink(path);
     lode_free(o.buf);
     lode_free(order);
     buf_free(&o.pages);
@@ -494,4 +484,21 @@ cleanup:
     buf_free(&lex);
     buf_free(&lexidx);
     return rc ? rc : o.rc;
+}
+
+int segment_write(inverter *inv, const char *path, const char *stemmer, uint32_t *header_crc,
+                  uint64_t *file_len, lode_error *err) {
+    /* O_EXCL: a segment name is never reused, so an existing file is
+     * another writer's and must not be overwritten */
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        char msg[128];
+        int en = errno;
+        if (strerror_r(en, msg, sizeof msg)) snprintf(msg, sizeof msg, "error %d", en);
+        return lode_fail(err, LODE_EIO, "cannot create %s: %s", path, msg);
+    }
+    int rc = segment_write_fd(inv, fd, path, stemmer, header_crc, file_len, err);
+    if (close(fd) != 0 && !rc) rc = lode_fail(err, LODE_EIO, "%s: close failed", path);
+    if (rc) unlink(path);
+    return rc;
 }

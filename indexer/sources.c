@@ -91,6 +91,9 @@ typedef struct walker {
     int have_skip; /* skip_dir exists */
     dev_t skip_dev;
     ino_t skip_ino;
+    int have_skip_file; /* skip_file exists */
+    dev_t skip_file_dev;
+    ino_t skip_file_ino;
     walk_file_fn on_file;
     walk_warn_fn on_warn;
     void *ctx;
@@ -473,6 +476,7 @@ static int enter_folder(walker *w, const struct stat *st, int is_root) {
 
 static int report_file(walker *w, const struct stat *st) {
     if (!w->on_file) return 0;
+    if (w->have_skip_file && st->st_dev == w->skip_file_dev && st->st_ino == w->skip_file_ino) return 0;
     source_file f;
     f.path = (const char *)w->path.data;
     f.size = (uint64_t)st->st_size;
@@ -557,6 +561,11 @@ int walk_path(const char *root, const walk_options *opts, walk_file_fn on_file, 
         w.have_skip = 1;
         w.skip_dev = st.st_dev;
         w.skip_ino = st.st_ino;
+    }
+    if (w.opts.skip_file && stat(w.opts.skip_file, &st) == 0) {
+        w.have_skip_file = 1;
+        w.skip_file_dev = st.st_dev;
+        w.skip_file_ino = st.st_ino;
     }
 
     if (stat(root, &st) != 0) {

@@ -13,6 +13,16 @@
  * is the generation that wrote it. Anything else named like a segment or
  * MANIFEST.tmp that the MANIFEST does not list is debris of an interrupted
  * writer and is deleted by the next one.
+ *
+ * A bundle (LODE_WRITER_BUNDLE) is one segment file and no folder. Its
+ * writer locks and fills BUNDLE.tmp beside it, then renames it over the
+ * bundle: the same crash safety as a MANIFEST, without a MANIFEST. The
+ * temporary file is the lock, so that a second writer of the same bundle is
+ * refused at once (LODE_ELOCKED) rather than after indexing, and a
+ * temporary file left by a killed writer is simply truncated and reused.
+ * One segment means no flush on the memory budget: the whole inversion is
+ * held in memory until the commit (LODE_WRITER_ONE_SEGMENT, which --compact
+ * uses for folders too).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -47,6 +57,9 @@ struct lode_writer {
     int ignore_files;        /* honour .gitignore and .ignore */
     int failed;              /* a segment write failed: nothing may be committed */
     int committed;
+    int one_segment;         /* never flush on the budget: one segment at the commit */
+    int bundle;              /* dir names a bundle file, not a folder */
+    char *tmp;               /* bundle: "<dir>.tmp", written, then renamed; owned */
 };
 
 static void emit(lode_writer *w, lode_event_kind kind, const char *path, const char *message, uint64_t bytes) {
@@ -102,6 +115,57 @@ static void scan_folder(lode_writer *w, uint64_t *max_gen) {
     closedir(d);
 }
 
+static int errno_fail(lode_error *err, int code, int e, const char *what, const char *path) {
+    char msg[128];
+    if (strerror_r(e, msg, sizeof msg)) snprintf(msg, sizeof msg, "error %d", e);
+    return lode_fail(err, code, "%s %s: %s", what, path, msg);
+}
+
+/* Does `path` still name the file open as `fd`? (Someone may have removed
+ * or replaced it between our open() and flock(), or since.) */
+static int same_file(int fd, const char *path) {
+    struct stat a, b;
+    return fstat(fd, &a) == 0 && stat(path, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+/* Lock and empty BUNDLE.tmp. Opening, locking and checking that the name
+ * still leads to the locked file is the usual dance: a writer that
+ * finished in between has renamed the file we opened over the bundle. */
+static int open_bundle(lode_writer *w, lode_error *err) {
+    struct stat st;
+    if (stat(w->dir, &st) == 0 && !S_ISREG(st.st_mode))
+        return lode_fail(err, LODE_EINVAL, "%s exists and is not a file: a bundle is written as one file",
+                         w->dir);
+    size_t n = strlen(w->dir);
+    w->tmp = lode_malloc(n + 5);
+    if (!w->tmp) return lode_fail(err, LODE_ENOMEM, "out of memory");
+    memcpy(w->tmp, w->dir, n);
+    memcpy(w->tmp + n, ".tmp", 5);
+    for (int attempt = 0; attempt < 8; attempt++) {
+        int fd = open(w->tmp, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+        if (fd < 0) {
+            int e = errno;
+            return errno_fail(err, e == ENOENT ? LODE_ENOTFOUND : LODE_EIO, e, "cannot create", w->tmp);
+        }
+        if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+            close(fd);
+            return lode_fail(err, LODE_ELOCKED, "%s is locked: another lode-index is writing this bundle", w->dir);
+        }
+        if (!same_file(fd, w->tmp)) {
+            close(fd);
+            continue;
+        }
+        if (ftruncate(fd, 0) != 0) {
+            int e = errno;
+            close(fd);
+            return errno_fail(err, LODE_EIO, e, "cannot truncate", w->tmp);
+        }
+        w->lock_fd = fd;
+        return 0;
+    }
+    return lode_fail(err, LODE_ELOCKED, "%s: the temporary file keeps changing: another writer?", w->dir);
+}
+
 int lode_writer_open(lode_writer **out, const char *path, const lode_writer_options *opts, lode_error *err) {
     *out = NULL;
     lode_writer_options defaults = LODE_WRITER_OPTIONS_INIT;
@@ -136,9 +200,19 @@ int lode_writer_open(lode_writer **out, const char *path, const lode_writer_opti
         if (rc) goto fail;
         if (opts->max_filesize && opts->max_filesize < w->max_filesize) w->max_filesize = opts->max_filesize;
         w->ignore_files = !(opts->flags & LODE_WRITER_NO_IGNORE_FILES);
+        w->bundle = (opts->flags & LODE_WRITER_BUNDLE) != 0;
+        w->one_segment = (opts->flags & (LODE_WRITER_ONE_SEGMENT | LODE_WRITER_BUNDLE)) != 0;
     }
     rc = analyzer_new(&w->an, opts->stemmer, err);
     if (rc) goto fail;
+    if (w->bundle) {
+        rc = open_bundle(w, err);
+        if (rc) goto fail;
+        snprintf(w->fresh.stemmer, sizeof w->fresh.stemmer, "%s", analyzer_stemmer_name(w->an));
+        buf_init(&w->file);
+        *out = w;
+        return 0;
+    }
     if (mkdir(path, 0755) != 0 && errno != EEXIST) {
         char msg[128];
         int e = errno;
@@ -220,7 +294,7 @@ static int add_bytes(lode_writer *w, const char *path, const uint8_t *data, size
     }
     w->stats.files_indexed++;
     w->stats.bytes_indexed += len;
-    if (inverter_memory(&w->inv) > w->budget) return flush_segment(w, err);
+    if (!w->one_segment && inverter_memory(&w->inv) > w->budget) return flush_segment(w, err);
     return 0;
 }
 
@@ -302,7 +376,8 @@ static void on_ignored(void *ctx, const char *path, const char *message) {
 static walk_options walk_options_of(const lode_writer *w) {
     walk_options o;
     memset(&o, 0, sizeof o);
-    o.skip_dir = w->dir;
+    o.skip_dir = w->bundle ? NULL : w->dir;
+    o.skip_file = w->tmp;
     o.include = &w->include;
     o.exclude = &w->exclude;
     o.ignore_files = w->ignore_files;
@@ -317,6 +392,43 @@ int lode_writer_add_path(lode_writer *w, const char *path, lode_error *err) {
     walk_options o = walk_options_of(w);
     int rc = walk_path(path, &o, on_file, on_warn, &c, err);
     if (c.fatal) return c.fatal;
+    return rc;
+}
+
+int lode_writer_add_index(lode_writer *w, lode_index *ix, lode_error *err) {
+    if (!w || !ix) return lode_fail(err, LODE_EINVAL, "invalid argument");
+    if (w->failed || w->committed) return lode_fail(err, LODE_EINVAL, "writer can no longer add documents");
+    /* Re-analyse every document from its stored bytes, in index order
+     * (segments in MANIFEST order, documents in id order): the order the
+     * documents were first added in, so that the result is the segment
+     * one writer without flushes would have written from the same files. */
+    lode_buf path;
+    buf_init(&path);
+    int rc = 0;
+    for (uint32_t si = 0; si < ix->seg_count && !rc; si++) {
+        segment *s = ix->segs[si];
+        for (uint32_t doc = 0; doc < s->doc_count && !rc; doc++) {
+            doc_record d;
+            doc_info info;
+            rc = segment_doc(s, doc, &d, err);
+            if (!rc) rc = segment_doc_info(s, doc, &d, &info, err);
+            if (!rc) rc = segment_text(s, &d, 0, d.size, &w->file, err);
+            if (rc) break;
+            path.len = 0;
+            buf_append(&path, info.path, info.path_len);
+            buf_put_u8(&path, 0);
+            if (path.rc) {
+                rc = lode_fail(err, LODE_ENOMEM, "out of memory");
+                break;
+            }
+            rc = add_bytes(w, (const char *)path.data, w->file.data, w->file.len, d.mtime, err);
+            if (!rc) emit(w, LODE_EVENT_INDEXED, (const char *)path.data, NULL, w->file.len);
+        }
+    }
+    buf_free(&path);
+    if (w->file.cap > ((size_t)4 << 20)) buf_free(&w->file);
+    /* some documents are in, some are not: such an index is never wanted */
+    if (rc) w->failed = 1;
     return rc;
 }
 
@@ -353,10 +465,45 @@ void lode_writer_get_stats(const lode_writer *w, lode_writer_stats *out) {
     out->tokens_indexed += w->inv.tokens;
 }
 
+/* The folder a path is in, for the fsync that makes a rename in it last. */
+static char *parent_dir(const char *path) {
+    const char *slash = strrchr(path, '/');
+    if (!slash) return lode_strdup(".");
+    if (slash == path) return lode_strdup("/");
+    return lode_strndup(path, (size_t)(slash - path));
+}
+
+/* Write the buffer into BUNDLE.tmp (locked, empty), fsync, rename it over
+ * the bundle, fsync the folder. */
+static int commit_bundle(lode_writer *w, lode_error *err) {
+    uint32_t crc;
+    uint64_t len;
+    int rc = segment_write_fd(&w->inv, w->lock_fd, w->tmp, w->fresh.stemmer, &crc, &len, err);
+    if (!rc && !same_file(w->lock_fd, w->tmp))
+        rc = lode_fail(err, LODE_EIO, "%s was removed or replaced while the bundle was written", w->tmp);
+    if (!rc && rename(w->tmp, w->dir) != 0) rc = errno_fail(err, LODE_EIO, errno, "cannot rename to", w->dir);
+    if (rc) {
+        w->failed = 1;
+        return rc;
+    }
+    /* the bundle is in place; from here on the writer only reports */
+    w->committed = 1;
+    char *dir = parent_dir(w->dir);
+    if (!dir) return lode_fail(err, LODE_ENOMEM, "out of memory");
+    rc = fsync_dir(dir, err);
+    lode_free(dir);
+    w->stats.tokens_indexed += w->inv.tokens;
+    w->stats.segments_written++;
+    inverter_reset(&w->inv);
+    emit(w, LODE_EVENT_SEGMENT_FLUSHED, w->dir, "bundle written", len);
+    return rc;
+}
+
 int lode_writer_commit(lode_writer *w, lode_error *err) {
     if (!w) return lode_fail(err, LODE_EINVAL, "invalid argument");
     if (w->committed) return lode_fail(err, LODE_EINVAL, "writer already committed");
     if (w->failed) return lode_fail(err, LODE_EINVAL, "an earlier error left the writer unable to commit");
+    if (w->bundle) return commit_bundle(w, err);
     int rc = 0;
     if (w->inv.docs_n > 0 || w->fresh.segment_count == 0) rc = flush_segment(w, err);
     if (rc) return rc;
@@ -379,7 +526,10 @@ int lode_writer_commit(lode_writer *w, lode_error *err) {
 
 void lode_writer_free(lode_writer *w) {
     if (!w) return;
-    if (!w->committed) {
+    if (w->bundle) {
+        /* still ours while locked: nothing visible changed, remove it */
+        if (!w->committed && w->lock_fd >= 0) unlink(w->tmp);
+    } else if (!w->committed) {
         /* nothing visible changed; remove what this writer wrote */
         char path[4096];
         for (uint32_t i = 0; i < w->fresh.segment_count; i++)
@@ -393,6 +543,7 @@ void lode_writer_free(lode_writer *w) {
     buf_free(&w->file);
     ignore_rules_free(&w->include);
     ignore_rules_free(&w->exclude);
+    lode_free(w->tmp);
     lode_free(w->dir);
     lode_free(w);
 }

@@ -31,17 +31,22 @@ lode-index: index the text files under each PATH for lode-search.
   lode-index --exclude 'drafts/' ~/notes       all but the drafts folders
   lode-search -i notes.lode 'query'            then search
 
-usage: lode-index [-o INDEX] [--include GLOB] [--exclude GLOB] [--max-filesize NUM]
-                  [--no-ignore] [--stemmer LANG] [--memory MB] [-q|-v] PATH...
+usage: lode-index [-o INDEX|--bundle FILE] [--include GLOB] [--exclude GLOB] [--no-ignore]
+                  [--max-filesize NUM] [--stemmer LANG] [--memory MB] [-q|-v] PATH...
+       lode-index --compact INDEX [-o INDEX|--bundle FILE]
+       lode-index --emit-c NAME [-o FILE.c] BUNDLE
        lode-index --check INDEX
 
   -o, --output INDEX    index folder to write (default index.lode); replaced atomically
+  --bundle FILE         write the index as one self-contained file instead
   --include GLOB        index only files matching GLOB (repeatable)
   --exclude GLOB        leave out files and folders matching GLOB (repeatable; wins)
   --max-filesize NUM    skip files larger than NUM bytes (suffix K, M or G)
   --no-ignore           do not honour .gitignore and .ignore files
   --stemmer LANG        Snowball stemmer: english (default), french, german, ..., none
   --memory MB           memory budget before a segment is written (default 256)
+  --compact             rewrite the index INDEX as one segment, from its stored text
+  --emit-c NAME         print BUNDLE as C source: const unsigned char NAME[]
   --check               verify every checksum of INDEX and exit
   -q, --quiet           no progress line, no summary (read errors are still named)
   -v, --verbose         also name every file skipped or left out, and why
@@ -54,8 +59,10 @@ More in lode-index(1).
 """
 
 USAGE = """\
-usage: lode-index [-o INDEX] [--include GLOB] [--exclude GLOB] [--max-filesize NUM]
-                  [--no-ignore] [--stemmer LANG] [--memory MB] [-q|-v] PATH...
+usage: lode-index [-o INDEX|--bundle FILE] [--include GLOB] [--exclude GLOB] [--no-ignore]
+                  [--max-filesize NUM] [--stemmer LANG] [--memory MB] [-q|-v] PATH...
+       lode-index --compact INDEX [-o INDEX|--bundle FILE]
+       lode-index --emit-c NAME [-o FILE.c] BUNDLE
        lode-index --check INDEX
 Try 'lode-index --help'.
 """

@@ -623,7 +623,7 @@ TEST(globs_include_files_and_exclude_files_and_folders) {
     ignore_rules inc, exc;
     add_globs(&inc, (const char *const[]){"*.md", NULL});
     add_globs(&exc, (const char *const[]){"build/", NULL});
-    walk_options o = {NULL, &inc, &exc, 0, NULL};
+    walk_options o = {NULL, &inc, &exc, 0, NULL, NULL};
     seen s;
     expect_walk(tmp, &o, "b.md\ndocs/c.md\n", &s);
     /* each entry left out is named once, with the reason; "build" is not
@@ -657,7 +657,7 @@ TEST(globs_include_files_and_exclude_files_and_folders) {
     /* empty rule sets leave everything in */
     ignore_rules none;
     add_globs(&none, (const char *const[]){NULL});
-    walk_options all = {NULL, &none, &none, 0, NULL};
+    walk_options all = {NULL, &none, &none, 0, NULL, NULL};
     expect_walk(tmp, &all, "a.txt\nb.md\nbuild/x.md\ndocs/c.md\ndocs/d.txt\n", &s);
     CHECK_EQ_U64(s.nign, 0);
     seen_free(&s);
@@ -709,7 +709,7 @@ static char *make_repo(const char *tmp) {
 TEST(ignore_files_follow_gitignore_with_ripgrep_precedence) {
     char *tmp = make_tmp();
     char *repo = make_repo(tmp);
-    walk_options o = {NULL, NULL, NULL, 1, NULL};
+    walk_options o = {NULL, NULL, NULL, 1, NULL, NULL};
     seen s;
     expect_walk(repo, &o,
                 ".gitignore\n.ignore\na.txt\nnested/n.log\nsub/.gitignore\nsub/important.log\n"
@@ -756,7 +756,7 @@ TEST(gitignore_counts_only_inside_a_repository) {
     write_file(tmp, "a.log", "a", 1);
     write_file(tmp, "b.tmp", "b", 1);
     write_file(tmp, "c.txt", "c", 1);
-    walk_options o = {NULL, NULL, NULL, 1, NULL};
+    walk_options o = {NULL, NULL, NULL, 1, NULL, NULL};
     seen s;
     expect_walk(tmp, &o, ".gitignore\n.ignore\na.log\nc.txt\n", &s);
     seen_free(&s);
@@ -777,7 +777,7 @@ TEST(an_oversized_ignore_file_is_a_warning_and_not_applied) {
     memcpy(big, "*.txt\n", 6);
     write_file(tmp, ".ignore", big, n);
     write_file(tmp, "a.txt", "a", 1);
-    walk_options o = {NULL, NULL, NULL, 1, NULL};
+    walk_options o = {NULL, NULL, NULL, 1, NULL, NULL};
     seen s;
     expect_walk(tmp, &o, ".ignore\na.txt\n", &s);
     REQUIRE(s.nwarn == 1);

@@ -851,52 +851,6 @@ TEST(random_queries_keep_every_invariant) {
     CHECK(fallbacks > 2000);
 }
 
-/* CPU seconds to parse, `reps` times in both modes, `unit` repeated to
- * `bytes` bytes (then one more word). The best of five runs: noise only
- * ever adds time. */
-static double parse_seconds(const char *unit, size_t bytes, int reps) {
-    char *q = malloc(bytes + 2);
-    size_t n = 0, m = strlen(unit);
-    double best = 1e9;
-    if (!q) return best;
-    while (n + m <= bytes) {
-        memcpy(q + n, unit, m);
-        n += m;
-    }
-    q[n++] = 'z';
-    q[n] = '\0';
-    for (int run = 0; run < 5; run++) {
-        clock_t t0 = clock();
-        for (int k = 0; k < reps; k++)
-            for (int strict = 0; strict <= 1; strict++) {
-                parsed r = parse(q, n, strict, k & 1);
-                parsed_free(&r);
-            }
-        double t = (double)(clock() - t0) / CLOCKS_PER_SEC;
-        if (t < best) best = t;
-    }
-    free(q);
-    return best;
-}
-
-TEST(parsing_time_is_linear_in_the_query_length) {
-    /* Shapes that would make a careless lexer or parser rescan the rest of
-     * the query: fields glued to fields, commas and quotes inside NEAR( ),
-     * long whitespace, operators, nesting. Eight times the bytes must cost
-     * about eight times the time (a quadratic shape costs 64 times). */
-    static const char *const units[] = {
-        "title:", "path:", "x:", "a,", ",5 ", "NEAR(a ", "NEAR(a,b ", "    ", "\"a\" ", "\"a ", "(a ",
-        "a) ", "a NEAR ", "a NEAR/3 ", "+", "-a ", "a AND ", "OR ", "\xC2\xA0", "\xFF", "**", "title:(",
-    };
-    size_t small = LODE_MAX_QUERY_BYTES / 8 - 2, large = LODE_MAX_QUERY_BYTES - 2;
-    for (size_t u = 0; u < sizeof units / sizeof units[0]; u++) {
-        double t1 = parse_seconds(units[u], small, 40), t8 = parse_seconds(units[u], large, 40);
-        if (t8 > 24 * t1 + 0.002) {
-            fprintf(stderr, "  [%s]: %.4fs for 1 KiB, %.4fs for 8 KiB\n", units[u], t1, t8);
-            test_failures++;
-        }
-    }
-}
 
 TEST_MAIN(TEST_CASE(juxtaposed_words_are_should_kids_or_must_with_all_words),
           TEST_CASE(plus_and_minus_start_a_clause_as_modifiers),
@@ -928,5 +882,4 @@ TEST_MAIN(TEST_CASE(juxtaposed_words_are_should_kids_or_must_with_all_words),
           TEST_CASE(deep_trees_from_operators_are_elimit_too),
           TEST_CASE(nodes_carry_their_columns_and_root_occur),
           TEST_CASE(formats_of_every_construct_round_trip),
-          TEST_CASE(random_queries_keep_every_invariant),
-          TEST_CASE(parsing_time_is_linear_in_the_query_length))
+          TEST_CASE(random_queries_keep_every_invariant))

@@ -144,6 +144,7 @@ struct analyzer {
     uint8_t word[TERM_MAX + 4];
     uint8_t term[2 * TERM_MAX + 8]; /* room for two CJK units before the cut */
     cjk_unit units[2];
+    int defer_stems;            /* analyzer_defer_stemming() */
 };
 
 /* ------------------------------------------------------------------------ */
@@ -548,6 +549,7 @@ static int word_simple(analyzer *a, emitter *e, const uint8_t *t, size_t ws, siz
         }
     }
     if (!has_letter || !a->stemmer) return emit(e, w, wl, w, wl, ws, we);
+    if (a->defer_stems) return emit(e, NULL, 0, w, wl, ws, we);
     const uint8_t *term;
     size_t tl;
     int rc = stem_word(a, w, wl, &term, &tl);
@@ -793,6 +795,20 @@ void analyzer_free(analyzer *a) {
 }
 
 const char *analyzer_stemmer_name(const analyzer *a) { return a->name; }
+
+void analyzer_defer_stemming(analyzer *a, int on) { a->defer_stems = on != 0; }
+
+int analyzer_stem(analyzer *a, const char *word, uint32_t word_len, const char **term, uint32_t *term_len) {
+    /* only words of deferred tokens come here: they hold a letter and the
+     * analyzer has a stemmer (else word_simple gives the term at once) */
+    const uint8_t *t;
+    size_t tl;
+    int rc = stem_word(a, (const uint8_t *)word, word_len, &t, &tl);
+    if (rc) return rc;
+    *term = (const char *)t;
+    *term_len = (uint32_t)tl;
+    return 0;
+}
 
 int analyze_text(analyzer *a, const char *text, size_t len, uint32_t first_position,
                  token_fn fn, void *ctx) {

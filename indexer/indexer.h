@@ -112,7 +112,9 @@ int bitpack_get(uint32_t *out, size_t n, unsigned width, const uint8_t *p, const
 typedef struct analyzer analyzer;
 
 typedef struct token {
-    const char *term;  /* normalized and stemmed; borrowed until the callback returns */
+    const char *term;  /* normalized and stemmed; borrowed until the callback returns.
+                          NULL when stemming is deferred (analyzer_defer_stemming):
+                          analyzer_stem(word) gives it */
     uint32_t term_len;
     const char *word;  /* normalized, not stemmed (for prefix matching); borrowed */
     uint32_t word_len;
@@ -130,6 +132,14 @@ int analyzer_new(analyzer **out, const char *stemmer, lode_error *err);
 void analyzer_free(analyzer *a);
 /* The canonical stemmer name stored in the index ("english", "none", ...). */
 const char *analyzer_stemmer_name(const analyzer *a);
+
+/* With `on`, tokens of plain ASCII words come with term NULL: a caller that
+ * maps words to terms itself (the inverter) stems each distinct word once
+ * with analyzer_stem() instead of paying a stem-cache lookup per token. */
+void analyzer_defer_stemming(analyzer *a, int on);
+/* The term of the word of a token whose term was NULL. *term is valid until
+ * the next call into the analyzer. Returns 0 or LODE_ENOMEM. */
+int analyzer_stem(analyzer *a, const char *word, uint32_t word_len, const char **term, uint32_t *term_len);
 
 /* Tokenize [text, text+len) (any bytes: invalid UTF-8 is treated as
  * separators), numbering positions from `first_position`. Calls `fn` for each

@@ -4,14 +4,17 @@
  * until the writer's memory budget says to write a segment (segment_write.c
  * encodes what is gathered here). Called by writer.c.
  *
- * A term's in-memory stream is, per document that holds it:
- *   varint doc-id gap (doc - previous doc, the first counted from -1)
- *   varint tf
- *   varint title tf (occurrences among the document's first title_token_count tokens)
- *   tf x varint position gap (position - previous position - 1, first from -1)
- * Varints keep the common case (one occurrence, small gaps) at a few bytes,
+ * A term's in-memory stream (described at mem_term in segment.h) grows by
+ * a varint or two per token, in token order: no per-document list of
+ * occurrences to sort, and most tokens cost one hash lookup (their word is
+ * already known, and so is its term: the analyzer leaves stemming to us,
+ * once per distinct word). Varints keep the common case at a byte or two,
  * so that the budget holds many documents before a flush.
+ *
+ * Stored text goes to a text_packer in TEXT_BLOCK_SIZE blocks; a second
+ * thread compresses them while this one analyses the next documents.
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <zlib.h>
 
@@ -54,6 +57,20 @@ static int strtab_grow_slots(strtab *t) {
     return 0;
 }
 
+/* Forget the strings numbered n and above. Slots are emptied newest first:
+ * with linear probing an entry can only have probed past entries older
+ * than itself, so no older entry loses the path to its slot. */
+static void strtab_truncate(strtab *t, uint32_t n) {
+    uint32_t mask = t->slot_cap - 1;
+    while (t->n > n) {
+        uint32_t e = --t->n;
+        uint32_t at = (uint32_t)t->hash[e] & mask;
+        while (t->slots[at] != e + 1) at = (at + 1) & mask;
+        t->slots[at] = 0;
+        t->bytes.len = t->off[e];
+    }
+}
+
 int64_t strtab_intern(strtab *t, const char *str, uint32_t len, int *added) {
     *added = 0;
     /* keep the load under one half so probes stay short */
@@ -92,16 +109,210 @@ int64_t strtab_intern(strtab *t, const char *str, uint32_t len, int *added) {
     return t->n++;
 }
 
+/* ------------------------------------------------------------------------ */
+/* Stored text                                                               */
+/* ------------------------------------------------------------------------ */
+
+/* Raw blocks in flight: the one being filled plus up to PACK_SLOTS - 1
+ * waiting or being compressed (bounded memory: a few times 16 KiB). */
+#define PACK_SLOTS 8
+
+/* A ring of raw blocks. The caller fills slot `fill`; submitted blocks are
+ * the `queued` slots from `head`, compressed in order, so the output is the
+ * same bytes whatever the threads do. `text` and `textidx` belong to the
+ * worker while it runs and to the caller once the queue is drained. */
+struct text_packer {
+    uint8_t *raw[PACK_SLOTS];  /* TEXT_BLOCK_SIZE bytes each; owned */
+    uint32_t raw_len[PACK_SLOTS];
+    uint32_t head, queued, fill;
+    lode_buf text, textidx;
+    z_stream zs;
+    int zs_ready;
+    int rc;                    /* first failure, reported at the drain */
+    size_t out_cap;            /* text.cap + textidx.cap, for the budget */
+    /* the worker thread, if one was started */
+    int threaded, stop;
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t work, done;
+};
+
+static int pack_block(text_packer *pk, const uint8_t *raw, uint32_t len) {
+    if (!pk->zs_ready) {
+        memset(&pk->zs, 0, sizeof pk->zs);
+        if (deflateInit(&pk->zs, Z_DEFAULT_COMPRESSION) != Z_OK) return LODE_ENOMEM;
+        pk->zs_ready = 1;
+    } else if (deflateReset(&pk->zs) != Z_OK) {
+        return LODE_EIO;
+    }
+    /* the same bytes compress2() would give: deflateInit defaults, one call */
+    uLong bound = deflateBound(&pk->zs, len);
+    if (buf_reserve(&pk->text, bound)) return LODE_ENOMEM;
+    pk->zs.next_in = (Bytef *)(uintptr_t)raw;
+    pk->zs.avail_in = len;
+    pk->zs.next_out = pk->text.data + pk->text.len;
+    pk->zs.avail_out = (uInt)bound;
+    if (deflate(&pk->zs, Z_FINISH) != Z_STREAM_END) return LODE_EIO;
+    uint32_t clen = (uint32_t)(bound - pk->zs.avail_out);
+    buf_put_u64(&pk->textidx, pk->text.len);
+    buf_put_u32(&pk->textidx, clen);
+    pk->text.len += clen;
+    return pk->textidx.rc ? LODE_ENOMEM : 0;
+}
+
+static void *pack_worker(void *arg) {
+    text_packer *pk = arg;
+    pthread_mutex_lock(&pk->mu);
+    for (;;) {
+        while (!pk->queued && !pk->stop) pthread_cond_wait(&pk->work, &pk->mu);
+        if (!pk->queued) break;
+        uint32_t at = pk->head;
+        int failed = pk->rc != 0;
+        pthread_mutex_unlock(&pk->mu);
+        /* after a failure the rest is dropped: the segment will not be written */
+        int rc = failed ? 0 : pack_block(pk, pk->raw[at], pk->raw_len[at]);
+        pthread_mutex_lock(&pk->mu);
+        if (rc && !pk->rc) pk->rc = rc;
+        pk->out_cap = pk->text.cap + pk->textidx.cap;
+        pk->head = (pk->head + 1) % PACK_SLOTS;
+        pk->queued--;
+        pthread_cond_signal(&pk->done);
+    }
+    pthread_mutex_unlock(&pk->mu);
+    return NULL;
+}
+
+static text_packer *packer_new(void) {
+    text_packer *pk = lode_calloc(1, sizeof *pk);
+    if (!pk) return NULL;
+    buf_init(&pk->text);
+    buf_init(&pk->textidx);
+    pk->raw[0] = lode_malloc(TEXT_BLOCK_SIZE);
+    if (!pk->raw[0]) {
+        lode_free(pk);
+        return NULL;
+    }
+    return pk;
+}
+
+static void packer_free(text_packer *pk) {
+    if (!pk) return;
+    if (pk->threaded) {
+        pthread_mutex_lock(&pk->mu);
+        pk->stop = 1;
+        pthread_cond_signal(&pk->work);
+        pthread_mutex_unlock(&pk->mu);
+        pthread_join(pk->thread, NULL);
+        pthread_mutex_destroy(&pk->mu);
+        pthread_cond_destroy(&pk->work);
+        pthread_cond_destroy(&pk->done);
+    }
+    for (int i = 0; i < PACK_SLOTS; i++) lode_free(pk->raw[i]);
+    if (pk->zs_ready) deflateEnd(&pk->zs);
+    buf_free(&pk->text);
+    buf_free(&pk->textidx);
+    lode_free(pk);
+}
+
+/* Start the worker at the first full block: small indexes never need it.
+ * Without a thread (none can be started, or no memory for more slots)
+ * blocks are compressed at submission. */
+static void packer_start(text_packer *pk) {
+    for (int i = 1; i < PACK_SLOTS; i++)
+        if (!pk->raw[i] && !(pk->raw[i] = lode_malloc(TEXT_BLOCK_SIZE))) return;
+    if (pthread_mutex_init(&pk->mu, NULL)) return;
+    if (pthread_cond_init(&pk->work, NULL)) {
+        pthread_mutex_destroy(&pk->mu);
+        return;
+    }
+    if (pthread_cond_init(&pk->done, NULL)) {
+        pthread_cond_destroy(&pk->work);
+        pthread_mutex_destroy(&pk->mu);
+        return;
+    }
+    if (pthread_create(&pk->thread, NULL, pack_worker, pk)) {
+        pthread_cond_destroy(&pk->done);
+        pthread_cond_destroy(&pk->work);
+        pthread_mutex_destroy(&pk->mu);
+        return;
+    }
+    pk->threaded = 1;
+}
+
+/* Hand over the filled block and take the next free one. */
+static int packer_submit(text_packer *pk) {
+    if (pk->raw_len[pk->fill] == 0) return 0;
+    if (!pk->threaded && pk->raw_len[pk->fill] == TEXT_BLOCK_SIZE && pk->raw[PACK_SLOTS - 1] == NULL)
+        packer_start(pk);
+    if (!pk->threaded) {
+        int rc = pk->rc ? 0 : pack_block(pk, pk->raw[pk->fill], pk->raw_len[pk->fill]);
+        if (rc && !pk->rc) pk->rc = rc;
+        pk->out_cap = pk->text.cap + pk->textidx.cap;
+        pk->raw_len[pk->fill] = 0;
+        return pk->rc;
+    }
+    pthread_mutex_lock(&pk->mu);
+    pk->queued++;
+    pthread_cond_signal(&pk->work);
+    while (pk->queued == PACK_SLOTS) pthread_cond_wait(&pk->done, &pk->mu);
+    pk->fill = (pk->head + pk->queued) % PACK_SLOTS;
+    int rc = pk->rc;
+    pthread_mutex_unlock(&pk->mu);
+    pk->raw_len[pk->fill] = 0;
+    return rc;
+}
+
+static int packer_add(text_packer *pk, const uint8_t *p, size_t n) {
+    while (n) {
+        uint32_t room = TEXT_BLOCK_SIZE - pk->raw_len[pk->fill];
+        uint32_t take = n < room ? (uint32_t)n : room;
+        memcpy(pk->raw[pk->fill] + pk->raw_len[pk->fill], p, take);
+        pk->raw_len[pk->fill] += take;
+        p += take;
+        n -= take;
+        if (pk->raw_len[pk->fill] == TEXT_BLOCK_SIZE) {
+            int rc = packer_submit(pk);
+            if (rc) return rc;
+        }
+    }
+    return 0;
+}
+
+/* Submit the partial block and wait until every block is compressed. */
+static int packer_drain(text_packer *pk) {
+    int rc = packer_submit(pk);
+    if (pk->threaded) {
+        pthread_mutex_lock(&pk->mu);
+        while (pk->queued) pthread_cond_wait(&pk->done, &pk->mu);
+        rc = pk->rc;
+        pthread_mutex_unlock(&pk->mu);
+    }
+    return rc ? rc : pk->rc;
+}
+
+static size_t packer_memory(text_packer *pk) {
+    size_t slots = 0;
+    for (int i = 0; i < PACK_SLOTS; i++) slots += pk->raw[i] ? TEXT_BLOCK_SIZE : 0;
+    if (!pk->threaded) return slots + pk->out_cap;
+    pthread_mutex_lock(&pk->mu);
+    size_t out = pk->out_cap;
+    pthread_mutex_unlock(&pk->mu);
+    return slots + out;
+}
+
+/* ------------------------------------------------------------------------ */
+/* The buffer                                                                */
+/* ------------------------------------------------------------------------ */
+
 int inverter_init(inverter *inv) {
     memset(inv, 0, sizeof *inv);
     strtab_init(&inv->terms);
     strtab_init(&inv->words);
     buf_init(&inv->docinfo);
-    buf_init(&inv->text_pending);
     buf_init(&inv->text);
     buf_init(&inv->textidx);
-    buf_init(&inv->scratch);
-    return 0;
+    inv->packer = packer_new();
+    return inv->packer ? 0 : LODE_ENOMEM;
 }
 
 void inverter_free(inverter *inv) {
@@ -112,108 +323,58 @@ void inverter_free(inverter *inv) {
     strtab_free(&inv->terms);
     strtab_free(&inv->words);
     lode_free(inv->docs);
-    lode_free(inv->occ);
+    lode_free(inv->undo);
     buf_free(&inv->docinfo);
-    buf_free(&inv->text_pending);
+    packer_free(inv->packer);
     buf_free(&inv->text);
     buf_free(&inv->textidx);
-    buf_free(&inv->scratch);
-    inverter_init(inv);
+    memset(inv, 0, sizeof *inv);
 }
 
 /* After a flush the buffer starts small again: the budget counts it all. */
-void inverter_reset(inverter *inv) { inverter_free(inv); }
+int inverter_reset(inverter *inv) {
+    inverter_free(inv);
+    return inverter_init(inv);
+}
 
 size_t inverter_memory(const inverter *inv) {
     return strtab_memory(&inv->terms) + strtab_memory(&inv->words) +
-           (size_t)inv->terms.cap * sizeof(mem_term) + (size_t)inv->words.cap * sizeof(uint32_t) +
-           inv->stream_bytes + (size_t)inv->docs_cap * sizeof(mem_doc) + inv->docinfo.cap + inv->text_pending.cap +
-           inv->text.cap + inv->textidx.cap + inv->occ_cap * sizeof(uint64_t) + inv->scratch.cap;
+           (size_t)inv->tv_cap * sizeof(mem_term) + (size_t)inv->wt_cap * sizeof(uint32_t) +
+           inv->stream_bytes + (size_t)inv->docs_cap * sizeof(mem_doc) + inv->docinfo.cap +
+           (inv->packer ? packer_memory(inv->packer) : 0) + inv->text.cap + inv->textidx.cap +
+           inv->undo_cap * sizeof(term_undo);
 }
 
-/* Find or add a term and its word; returns the term's index, or -1 when
- * memory runs out. */
-static int64_t term_index(inverter *inv, const token *t) {
-    int added;
-    int64_t ti = strtab_intern(&inv->terms, t->term, t->term_len, &added);
-    if (ti < 0) return -1;
-    if (added) {
-        if (inv->terms.n > inv->tv_cap) {
-            uint32_t cap = inv->terms.cap;
-            mem_term *v = lode_realloc(inv->tv, (size_t)cap * sizeof *v);
-            if (!v) return -1;
-            inv->tv = v;
-            inv->tv_cap = cap;
-        }
-        memset(&inv->tv[ti], 0, sizeof inv->tv[ti]);
-    }
-    int64_t wi = strtab_intern(&inv->words, t->word, t->word_len, &added);
-    if (wi < 0) return -1;
-    if (added) {
-        if (inv->words.n > inv->wt_cap) {
-            uint32_t cap = inv->words.cap;
-            uint32_t *v = lode_realloc(inv->word_term, (size_t)cap * sizeof *v);
-            if (!v) return -1;
-            inv->word_term = v;
-            inv->wt_cap = cap;
-        }
-        inv->word_term[wi] = (uint32_t)ti;
-    }
-    return ti;
-}
-
-static int stream_append(inverter *inv, mem_term *t, const uint8_t *p, size_t n) {
-    if ((uint64_t)t->stream_len + n > UINT32_MAX / 2) return LODE_ELIMIT;
-    if (t->stream_len + n > t->stream_cap) {
-        uint32_t cap = t->stream_cap ? t->stream_cap : STREAM_MIN;
-        while (cap < t->stream_len + n) cap *= 2;
-        uint8_t *s = lode_realloc(t->stream, cap);
-        if (!s) return LODE_ENOMEM;
-        inv->stream_bytes += cap - t->stream_cap;
-        t->stream = s;
-        t->stream_cap = cap;
-    }
-    memcpy(t->stream + t->stream_len, p, n);
-    t->stream_len += (uint32_t)n;
+int inverter_finish_text(inverter *inv) {
+    if (!inv->packer) return LODE_ENOMEM;
+    int rc = packer_drain(inv->packer);
+    if (rc) return rc;
+    /* the sections move to the inverter; the packer starts over empty */
+    buf_free(&inv->text);
+    buf_free(&inv->textidx);
+    inv->text = inv->packer->text;
+    inv->textidx = inv->packer->textidx;
+    buf_init(&inv->packer->text);
+    buf_init(&inv->packer->textidx);
+    inv->packer->out_cap = 0;
     return 0;
 }
 
-/* Compress full blocks of pending stored text; with `final`, the rest too. */
-static int compress_text(inverter *inv, int final) {
-    size_t done = 0;
-    while (inv->text_pending.len - done >= TEXT_BLOCK_SIZE ||
-           (final && inv->text_pending.len > done)) {
-        size_t raw = inv->text_pending.len - done;
-        if (raw > TEXT_BLOCK_SIZE) raw = TEXT_BLOCK_SIZE;
-        uLongf bound = compressBound((uLong)raw);
-        if (buf_reserve(&inv->text, bound)) return LODE_ENOMEM;
-        uLongf clen = bound;
-        if (compress2(inv->text.data + inv->text.len, &clen, inv->text_pending.data + done,
-                      (uLong)raw, Z_DEFAULT_COMPRESSION) != Z_OK)
-            return LODE_ENOMEM;
-        buf_put_u64(&inv->textidx, inv->text.len);
-        buf_put_u32(&inv->textidx, (uint32_t)clen);
-        inv->text.len += clen;
-        done += raw;
-    }
-    if (done) {
-        memmove(inv->text_pending.data, inv->text_pending.data + done, inv->text_pending.len - done);
-        inv->text_pending.len -= done;
-    }
-    return inv->textidx.rc;
-}
-
-int inverter_finish_text(inverter *inv) { return compress_text(inv, 1); }
+/* ------------------------------------------------------------------------ */
+/* Adding a document                                                         */
+/* ------------------------------------------------------------------------ */
 
 typedef struct add_state {
     inverter *inv;
+    analyzer *an;
+    uint32_t doc;
+    uint32_t terms_before, words_before; /* for the undo */
     passage_span *passages;
     uint32_t *first_token;
     size_t passage_n, passage_cap, next_passage;
     uint32_t title_end; /* byte offset where the title line ends */
     uint32_t title_tokens;
     uint32_t tokens;
-    int rc;
 } add_state;
 
 static int on_passage(void *ctx, const passage_span *p) {
@@ -232,6 +393,63 @@ static int on_passage(void *ctx, const passage_span *p) {
     return 0;
 }
 
+/* The term of a token's word: known if the word was seen in this buffer,
+ * else stemmed (if the analyzer deferred it) and added. -1: out of memory. */
+static int64_t term_index(add_state *st, const token *t) {
+    inverter *inv = st->inv;
+    int added;
+    int64_t wi = strtab_intern(&inv->words, t->word, t->word_len, &added);
+    if (wi < 0) return -1;
+    if (!added) return inv->word_term[wi];
+    if (inv->words.n > inv->wt_cap) {
+        uint32_t cap = inv->words.cap;
+        uint32_t *v = lode_realloc(inv->word_term, (size_t)cap * sizeof *v);
+        if (!v) return -1;
+        inv->word_term = v;
+        inv->wt_cap = cap;
+    }
+    const char *term = t->term;
+    uint32_t term_len = t->term_len;
+    if (!term && analyzer_stem(st->an, t->word, t->word_len, &term, &term_len)) return -1;
+    int64_t ti = strtab_intern(&inv->terms, term, term_len, &added);
+    if (ti < 0) return -1;
+    if (added) {
+        if (inv->terms.n > inv->tv_cap) {
+            uint32_t cap = inv->terms.cap;
+            mem_term *v = lode_realloc(inv->tv, (size_t)cap * sizeof *v);
+            if (!v) return -1;
+            inv->tv = v;
+            inv->tv_cap = cap;
+        }
+        memset(&inv->tv[ti], 0, sizeof inv->tv[ti]);
+    }
+    inv->word_term[wi] = (uint32_t)ti;
+    return ti;
+}
+
+/* Room for `n` more bytes at the end of a term's stream. */
+static int stream_reserve(inverter *inv, mem_term *t, uint32_t n) {
+    if ((uint64_t)t->stream_len + n > UINT32_MAX / 2) return LODE_ELIMIT;
+    uint32_t cap = t->stream_cap ? t->stream_cap : STREAM_MIN;
+    while (cap < t->stream_len + n) cap *= 2;
+    uint8_t *s = lode_realloc(t->stream, cap);
+    if (!s) return LODE_ENOMEM;
+    inv->stream_bytes += cap - t->stream_cap;
+    t->stream = s;
+    t->stream_cap = cap;
+    return 0;
+}
+
+static inline uint32_t put_varint32(uint8_t *p, uint32_t v) {
+    uint32_t n = 0;
+    while (v >= 0x80) {
+        p[n++] = (uint8_t)(v | 0x80);
+        v >>= 7;
+    }
+    p[n++] = (uint8_t)v;
+    return n;
+}
+
 static int on_token(void *ctx, const token *t) {
     add_state *st = ctx;
     inverter *inv = st->inv;
@@ -239,60 +457,61 @@ static int on_token(void *ctx, const token *t) {
     while (st->next_passage < st->passage_n && st->passages[st->next_passage].offset <= t->start)
         st->first_token[st->next_passage++] = t->position;
     if (t->end <= st->title_end) st->title_tokens = t->position + 1;
-    int64_t idx = term_index(inv, t);
-    if (idx < 0) return LODE_ENOMEM;
-    if (inv->occ_n == inv->occ_cap) {
-        size_t cap = inv->occ_cap ? inv->occ_cap * 2 : 4096;
-        uint64_t *o = lode_realloc(inv->occ, cap * sizeof *o);
-        if (!o) return LODE_ENOMEM;
-        inv->occ = o;
-        inv->occ_cap = cap;
-    }
-    inv->occ[inv->occ_n++] = ((uint64_t)idx << 32) | t->position;
     st->tokens = t->position + 1;
-    return 0;
-}
-
-static int cmp_u64(const void *a, const void *b) {
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return (x > y) - (x < y);
-}
-
-/* Append the sorted occurrences of one document to the term streams. */
-static int flush_occurrences(inverter *inv, uint32_t doc, uint32_t title_tokens) {
-    /* qsort must not see the NULL of a document without tokens */
-    if (inv->occ_n > 1) qsort(inv->occ, inv->occ_n, sizeof *inv->occ, cmp_u64);
-    size_t i = 0;
-    while (i < inv->occ_n) {
-        uint32_t idx = (uint32_t)(inv->occ[i] >> 32);
-        size_t j = i;
-        uint32_t title_tf = 0;
-        while (j < inv->occ_n && (uint32_t)(inv->occ[j] >> 32) == idx) {
-            if ((uint32_t)inv->occ[j] < title_tokens) title_tf++;
-            j++;
-        }
-        mem_term *t = &inv->tv[idx];
-        uint32_t tf = (uint32_t)(j - i);
-        inv->scratch.len = 0;
-        buf_put_varint(&inv->scratch, t->df ? (uint64_t)doc - t->last_doc : (uint64_t)doc + 1);
-        buf_put_varint(&inv->scratch, tf);
-        buf_put_varint(&inv->scratch, title_tf);
-        int64_t prev = -1;
-        for (size_t k = i; k < j; k++) {
-            uint32_t pos = (uint32_t)inv->occ[k];
-            buf_put_varint(&inv->scratch, (uint64_t)((int64_t)pos - prev - 1));
-            prev = pos;
-        }
-        if (inv->scratch.rc) return inv->scratch.rc;
-        int rc = stream_append(inv, t, inv->scratch.data, inv->scratch.len);
+    int64_t idx = term_index(st, t);
+    if (idx < 0) return LODE_ENOMEM;
+    mem_term *m = &inv->tv[idx];
+    /* worst case: a 0 closing the previous entry, a doc gap, a position */
+    if (m->stream_cap - m->stream_len < 11) {
+        int rc = stream_reserve(inv, m, 11);
         if (rc) return rc;
-        t->df++;
-        t->cf += tf;
-        t->last_doc = doc;
-        i = j;
     }
-    inv->occ_n = 0;
+    if (m->df == 0 || m->last_doc != st->doc) {
+        if (inv->undo_n == inv->undo_cap) {
+            size_t cap = inv->undo_cap ? inv->undo_cap * 2 : 256;
+            term_undo *u = lode_realloc(inv->undo, cap * sizeof *u);
+            if (!u) return LODE_ENOMEM;
+            inv->undo = u;
+            inv->undo_cap = cap;
+        }
+        term_undo *u = &inv->undo[inv->undo_n++];
+        u->term = (uint32_t)idx;
+        u->stream_len = m->stream_len;
+        u->last_doc = m->last_doc;
+        u->next_pos = m->next_pos;
+        u->cf = m->cf;
+        if (m->df) m->stream[m->stream_len++] = 0;
+        m->stream_len += put_varint32(m->stream + m->stream_len, m->df ? st->doc - m->last_doc : st->doc + 1);
+        m->df++;
+        m->last_doc = st->doc;
+        m->next_pos = 0;
+    }
+    m->stream_len += put_varint32(m->stream + m->stream_len, t->position - m->next_pos + 1);
+    m->next_pos = t->position + 1;
+    m->cf++;
     return 0;
+}
+
+/* Take a failed document out again: its terms' streams back to where they
+ * were, the terms and words it added forgotten. */
+static void undo_document(add_state *st) {
+    inverter *inv = st->inv;
+    for (size_t i = inv->undo_n; i-- > 0;) {
+        const term_undo *u = &inv->undo[i];
+        mem_term *m = &inv->tv[u->term];
+        m->stream_len = u->stream_len;
+        m->last_doc = u->last_doc;
+        m->next_pos = u->next_pos;
+        m->cf = u->cf;
+        m->df--;
+    }
+    for (uint32_t i = st->terms_before; i < inv->terms.n; i++) {
+        inv->stream_bytes -= inv->tv[i].stream_cap;
+        lode_free(inv->tv[i].stream);
+    }
+    strtab_truncate(&inv->terms, st->terms_before);
+    strtab_truncate(&inv->words, st->words_before);
+    inv->undo_n = 0;
 }
 
 int inverter_add(inverter *inv, analyzer *a, const char *path, const uint8_t *text, size_t len,
@@ -302,23 +521,28 @@ int inverter_add(inverter *inv, analyzer *a, const char *path, const uint8_t *te
                          path, len, (unsigned long long)LODE_MAX_DOC_BYTES);
     if (inv->docs_n >= LODE_MAX_DOCS_PER_SEGMENT)
         return lode_fail(err, LODE_ELIMIT, "too many documents in one segment");
+    if (!inv->packer) return lode_fail(err, LODE_ENOMEM, "out of memory while indexing %s", path);
     int rc = 0;
-    uint32_t doc = inv->docs_n;
     add_state st;
     memset(&st, 0, sizeof st);
     st.inv = inv;
+    st.an = a;
+    st.doc = inv->docs_n;
+    st.terms_before = inv->terms.n;
+    st.words_before = inv->words.n;
+    inv->undo_n = 0;
     uint32_t title_off, title_len;
     document_title((const char *)text, len, &title_off, &title_len);
     st.title_end = title_len ? title_off + title_len : 0;
+    size_t info_before = inv->docinfo.len;
 
     rc = passages_cut((const char *)text, len, on_passage, &st);
     if (rc) goto cleanup;
-    inv->occ_n = 0;
+    analyzer_defer_stemming(a, 1);
     rc = analyze_text(a, (const char *)text, len, 0, on_token, &st);
+    analyzer_defer_stemming(a, 0);
     if (rc) goto cleanup;
     while (st.next_passage < st.passage_n) st.first_token[st.next_passage++] = st.tokens;
-    rc = flush_occurrences(inv, doc, st.title_tokens);
-    if (rc) goto cleanup;
 
     if (inv->docs_n == inv->docs_cap) {
         uint32_t cap = inv->docs_cap ? inv->docs_cap * 2 : 256;
@@ -330,14 +554,6 @@ int inverter_add(inverter *inv, analyzer *a, const char *path, const uint8_t *te
         inv->docs = d;
         inv->docs_cap = cap;
     }
-    mem_doc *d = &inv->docs[inv->docs_n];
-    d->text_offset = inv->text_bytes;
-    d->size = len;
-    d->mtime = mtime;
-    d->content_hash = lode_hash64(text, len, 0);
-    d->info_offset = inv->docinfo.len;
-    d->token_count = st.tokens;
-    d->title_token_count = st.title_tokens;
 
     /* DOCINFO: path, title, then the passage table as deltas, because
      * offsets, lines and token numbers only grow within a document */
@@ -358,23 +574,40 @@ int inverter_add(inverter *inv, analyzer *a, const char *path, const uint8_t *te
         prev_line = p->line;
         prev_token = st.first_token[i];
     }
-    buf_append(&inv->text_pending, text, len);
-    if (inv->docinfo.rc || inv->text_pending.rc) {
+    if (inv->docinfo.rc) {
         rc = LODE_ENOMEM;
         goto cleanup;
     }
-    inv->text_bytes += len;
-    rc = compress_text(inv, 0);
+    /* the stored text is the last step that can fail: a failure in it
+     * fails the writer (the packer cannot take back half a document) */
+    rc = packer_add(inv->packer, text, len);
     if (rc) goto cleanup;
+
+    mem_doc *d = &inv->docs[inv->docs_n];
+    d->text_offset = inv->text_bytes;
+    d->size = len;
+    d->mtime = mtime;
+    d->content_hash = lode_hash64(text, len, 0);
+    d->info_offset = info_before;
+    d->token_count = st.tokens;
+    d->title_token_count = st.title_tokens;
+    inv->text_bytes += len;
     inv->docs_n++;
     inv->passages += st.passage_n;
     inv->tokens += st.tokens;
     inv->title_tokens += st.title_tokens;
+    inv->undo_n = 0;
 
 cleanup:
+    if (rc) {
+        undo_document(&st);
+        inv->docinfo.len = info_before;
+        inv->docinfo.rc = 0;
+    }
     lode_free(st.passages);
     lode_free(st.first_token);
     if (rc == LODE_ENOMEM) return lode_fail(err, rc, "out of memory while indexing %s", path);
     if (rc == LODE_ELIMIT) return lode_fail(err, rc, "%s: a term occurs too often in one segment", path);
+    if (rc == LODE_EIO) return lode_fail(err, rc, "compressing the stored text of %s failed", path);
     return rc;
 }

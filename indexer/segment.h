@@ -29,7 +29,13 @@ typedef struct strtab {
 } strtab;
 
 /* One distinct term of the buffer. Its postings accumulate in `stream` as
- * varints, per document: doc-id gap, tf, title tf, then tf position gaps. */
+ * the tokens arrive, per document: a varint doc-id gap (doc - previous doc,
+ * the first counted from -1), then one varint per occurrence, position -
+ * previous position (the first counted from -1, so never 0), then a 0 byte
+ * closing the document's entry (left out after the last entry: the end of
+ * the stream closes it). tf is the count of occurrences and the title tf
+ * the count below the document's title_token_count, both found by the
+ * segment writer: appending per token needs no per-document sort. */
 typedef struct mem_term {
     uint32_t df;
     uint32_t last_doc;
@@ -37,6 +43,7 @@ typedef struct mem_term {
     uint8_t *stream;     /* owned */
     uint32_t stream_len;
     uint32_t stream_cap;
+    uint32_t next_pos;   /* in last_doc: the last position + 1 */
 } mem_term;
 
 /* One document's place in the buffer. */
@@ -45,10 +52,26 @@ typedef struct mem_doc {
     uint64_t size;
     int64_t mtime;
     uint64_t content_hash;
-    uint64_t info_offset; /* in inverter.docinfo */
+    uint64_t info_offset; /* into DOCINFO */
     uint32_t token_count;
     uint32_t title_token_count;
 } mem_doc;
+
+/* What a term looked like before the current document touched it, so that
+ * a document that fails half-way can be taken out again. */
+typedef struct term_undo {
+    uint32_t term;
+    uint32_t stream_len;
+    uint32_t last_doc;
+    uint32_t next_pos;
+    uint64_t cf;
+} term_undo;
+
+/* Compresses stored text in TEXT_BLOCK_SIZE blocks, on a thread of its own
+ * when one can be started (zlib is a third of the indexing time: the other
+ * core takes it) or else in the caller; either way the same bytes. See
+ * invert.c. */
+typedef struct text_packer text_packer;
 
 typedef struct inverter {
     strtab terms;        /* distinct terms (stems) */
@@ -60,18 +83,18 @@ typedef struct inverter {
     mem_doc *docs;       /* owned, docs_n used */
     uint32_t docs_n, docs_cap;
     lode_buf docinfo;    /* DOCINFO section, built as documents arrive */
-    lode_buf text_pending; /* stored text not yet compressed (< TEXT_BLOCK_SIZE) */
-    lode_buf text;       /* compressed stored-text blocks (TEXT section) */
-    lode_buf textidx;    /* TEXTIDX section */
+    text_packer *packer; /* owned; holds the TEXT and TEXTIDX sections */
+    lode_buf text;       /* compressed stored-text blocks (TEXT section), valid after
+                            inverter_finish_text() */
+    lode_buf textidx;    /* TEXTIDX section, likewise */
     uint64_t text_bytes; /* uncompressed bytes of stored text */
     uint64_t passages;
     uint64_t tokens;
     uint64_t title_tokens;
     size_t stream_bytes; /* capacity of all term streams, for the budget */
-    /* scratch for one document, reused */
-    uint64_t *occ;       /* term index << 32 | position */
-    size_t occ_n, occ_cap;
-    lode_buf scratch;
+    /* the document being added, for inverter_add's undo */
+    term_undo *undo;     /* owned, undo_n used */
+    size_t undo_n, undo_cap;
 } inverter;
 
 void strtab_init(strtab *t);
@@ -83,9 +106,12 @@ static inline const uint8_t *strtab_str(const strtab *t, uint32_t i) { return t-
 size_t strtab_memory(const strtab *t);
 
 int inverter_init(inverter *inv);
-void inverter_reset(inverter *inv); /* empty, keep nothing */
+/* Empty, keep nothing. LODE_ENOMEM leaves an inverter that fails every add. */
+int inverter_reset(inverter *inv);
 void inverter_free(inverter *inv);
-/* Compress the last partial block of stored text (before a segment write). */
+/* Compress the last partial block of stored text and wait for the packer:
+ * afterwards inv->text and inv->textidx hold the sections (before a
+ * segment write). Returns 0, LODE_ENOMEM, or LODE_EIO if zlib failed. */
 int inverter_finish_text(inverter *inv);
 /* Bytes of memory the buffer holds now (for the writer's budget). */
 size_t inverter_memory(const inverter *inv);

@@ -368,7 +368,7 @@ int segment_text(segment *s, const doc_record *d, uint64_t off, uint64_t len, lo
     if (len && !(block = lode_malloc(TEXT_BLOCK_SIZE))) return lode_fail(err, LODE_ENOMEM, "out of memory");
     while (pos < stop) {
         uint64_t b = pos / TEXT_BLOCK_SIZE;
-        const uint8_t *e, *z;
+        const uint8_t *e = NULL, *z = NULL;
         rc = segment_view(s, SEC_TEXTIDX, b * TEXTIDX_ENTRY, TEXTIDX_ENTRY, &e, err);
         if (rc) break;
         uint64_t zoff = load_u64(e);
@@ -414,7 +414,7 @@ static int lex_block_open(lex_cursor *c, segment *s, int sec, uint32_t b, lode_e
     int idx_sec = sec == SEC_LEXICON ? SEC_LEXIDX : SEC_VOCABIDX;
     uint32_t blocks = sec == SEC_LEXICON ? s->lex_blocks : s->vocab_blocks;
     uint32_t count = sec == SEC_LEXICON ? s->term_count : s->word_count;
-    const uint8_t *idx;
+    const uint8_t *idx = NULL;
     int rc = segment_view(s, idx_sec, (uint64_t)b * 8, b + 1 < blocks ? 16 : 8, &idx, err);
     if (rc) return rc;
     uint64_t start = load_u64(idx);

@@ -212,23 +212,30 @@ static int encode_term(seg_out *o, enc_state *e, const inverter *inv, const mem_
     const uint8_t *p = t->stream, *end = t->stream + t->stream_len;
     int64_t doc = -1;
     while (p < end) {
-        uint64_t gap, tf, ttf;
-        if (varint_get(&p, end, &gap) || varint_get(&p, end, &tf) || varint_get(&p, end, &ttf))
-            return LODE_ECORRUPT; /* our own stream: cannot happen */
+        /* one document's entry: see mem_term in segment.h */
+        uint64_t gap;
+        if (varint_get(&p, end, &gap)) return LODE_ECORRUPT; /* our own stream: cannot happen */
         doc += (int64_t)gap;
-        if (e->posv_n + tf > e->posv_cap) {
-            size_t cap = e->posv_cap ? e->posv_cap : 1024;
-            while (cap < e->posv_n + tf) cap *= 2;
-            uint32_t *v = lode_realloc(e->posv, cap * sizeof *v);
-            if (!v) return LODE_ENOMEM;
-            e->posv = v;
-            e->posv_cap = cap;
-        }
-        for (uint64_t k = 0; k < tf; k++) {
+        uint32_t title_end = inv->docs[doc].title_token_count;
+        uint32_t tf = 0, ttf = 0;
+        int64_t pos = -1;
+        while (p < end && *p != 0) {
             uint64_t g;
             if (varint_get(&p, end, &g)) return LODE_ECORRUPT;
-            e->posv[e->posv_n++] = (uint32_t)g;
+            if (e->posv_n == e->posv_cap) {
+                size_t cap = e->posv_cap ? e->posv_cap * 2 : 1024;
+                uint32_t *v = lode_realloc(e->posv, cap * sizeof *v);
+                if (!v) return LODE_ENOMEM;
+                e->posv = v;
+                e->posv_cap = cap;
+            }
+            /* on disk: position - previous position - 1 */
+            e->posv[e->posv_n++] = (uint32_t)(g - 1);
+            pos += (int64_t)g;
+            tf++;
+            if (pos < title_end) ttf++;
         }
+        if (p < end) p++; /* the 0 closing the entry */
         e->bdoc[e->bn] = (uint32_t)doc;
         e->btf[e->bn] = (uint32_t)tf;
         e->bttf[e->bn] = (uint32_t)ttf;

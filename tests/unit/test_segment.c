@@ -145,7 +145,7 @@ typedef struct opost {
 } opost;
 
 typedef struct oterm {
-    char name[24];
+    char name[32];
     uint32_t df;
     uint64_t first; /* index of its first posting in corpus.post */
     uint64_t cf;
@@ -177,7 +177,7 @@ enum { DOCS_RANDOM, DOCS_BIG, DOCS_RANGE, DOCS_EDGES };
 enum { TF_SMALL, TF_ONE, TF_BIG, TF_HEAVY };
 
 typedef struct term_spec {
-    char name[24];
+    char name[32];
     uint32_t df;
     int docs_kind, tf_kind, no_title;
     uint32_t range_start;

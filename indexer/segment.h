@@ -16,16 +16,20 @@
 /* Interface to invert.c: documents to in-memory postings                    */
 /* ------------------------------------------------------------------------ */
 
-/* A set of byte strings, each numbered in order of arrival (open addressing
- * over 64-bit hashes; load kept under one half). */
+/* A set of byte strings, each numbered in order of arrival, each with a
+ * 32-bit value of the caller's (the inverter maps a word to its term).
+ * Open addressing with linear probing, load kept under one half. A slot
+ * holds the high half of the string's hash and where its record starts, so
+ * that a lookup touches the slot and the record and nothing else:
+ *   record: u32 index, u32 value, u32 length, then the bytes. */
 typedef struct strtab {
-    uint64_t *hash;      /* per entry; owned */
-    uint32_t *off;       /* into bytes; owned */
+    uint64_t *hash;      /* per entry, for growing and truncating; owned */
+    uint32_t *off;       /* per entry: offset of its bytes in `bytes`; owned */
     uint32_t *len;       /* owned */
     uint32_t n, cap;
-    uint32_t *slots;     /* entry index + 1, 0 = empty; owned */
+    uint64_t *slots;     /* 0 empty, else hash >> 32 << 32 | (record offset + 1); owned */
     uint32_t slot_cap;   /* power of two */
-    lode_buf bytes;
+    lode_buf bytes;      /* the records */
 } strtab;
 
 /* One distinct term of the buffer. Its postings accumulate in `stream` as
@@ -77,9 +81,8 @@ typedef struct inverter {
     strtab terms;        /* distinct terms (stems) */
     mem_term *tv;        /* per term; owned, tv_cap entries */
     uint32_t tv_cap;
-    strtab words;        /* distinct words before stemming, for prefix queries */
-    uint32_t *word_term; /* per word: the index of its term; owned, wt_cap entries */
-    uint32_t wt_cap;
+    strtab words;        /* distinct words before stemming, for prefix queries; the
+                            value of each is the index of its term */
     mem_doc *docs;       /* owned, docs_n used */
     uint32_t docs_n, docs_cap;
     lode_buf docinfo;    /* DOCINFO section, built as documents arrive */
@@ -99,9 +102,16 @@ typedef struct inverter {
 
 void strtab_init(strtab *t);
 void strtab_free(strtab *t);
-/* Index of the string, adding it if new (*added set). -1: out of memory or
- * over 2^32 strings or bytes. */
-int64_t strtab_intern(strtab *t, const char *s, uint32_t len, int *added);
+/* Index of the string, adding it if new (*added set, value 0); *rec is
+ * where its record starts, for strtab_value/strtab_set_value. -1: out of
+ * memory or over 2^32 strings or bytes. */
+int64_t strtab_intern(strtab *t, const char *s, uint32_t len, int *added, uint32_t *rec);
+/* The same with the string's lode_hash64(s, len, 0) computed by the caller. */
+int64_t strtab_intern_hashed(strtab *t, const char *s, uint32_t len, uint64_t h, int *added, uint32_t *rec);
+static inline uint32_t strtab_value(const strtab *t, uint32_t rec) { return load_u32(t->bytes.data + rec + 4); }
+static inline void strtab_set_value(strtab *t, uint32_t rec, uint32_t v) { store_u32(t->bytes.data + rec + 4, v); }
+/* The value of entry i. */
+static inline uint32_t strtab_value_of(const strtab *t, uint32_t i) { return strtab_value(t, t->off[i] - 12); }
 static inline const uint8_t *strtab_str(const strtab *t, uint32_t i) { return t->bytes.data + t->off[i]; }
 size_t strtab_memory(const strtab *t);
 

@@ -434,7 +434,7 @@ int segment_write_fd(inverter *inv, int fd, const char *path, const char *stemme
     lex.len = lexidx.len = 0;
     sort_strings(&inv->words, order);
     for (uint32_t i = 0; i < nwords; i++) {
-        uint32_t ti = inv->word_term[order[i].idx];
+        uint32_t ti = strtab_value_of(&inv->words, order[i].idx);
         vocab_add(&lex, &lexidx, i, &order[i], i ? &order[i - 1] : NULL, strtab_str(&inv->terms, ti),
                   inv->terms.len[ti]);
     }

@@ -12,7 +12,7 @@
  * would. Prints one line per query and repetition: "QUERY_NO REP NS HITS".
  *
  * Built by bench/run.py: cc -O2 -I BUILD/../include bench/lode_driver.c
- * BUILD/liblode.a -lutf8proc -lstemmer -lz -lm
+ * BUILD/liblode.a -lutf8proc -lstemmer -lz -lm -pthread
  */
 #define _POSIX_C_SOURCE 200809L
 #include <lode.h>

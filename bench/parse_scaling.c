@@ -9,7 +9,7 @@
  * tests/fuzz/query_corpus/).
  *
  *   cc -O2 -std=c11 -D_POSIX_C_SOURCE=200809L -Iinclude -Iindexer -Isearcher \
- *      bench/parse_scaling.c BUILD/liblode.a -lutf8proc -lstemmer -lz -lm -o /tmp/parse_scaling
+ *      bench/parse_scaling.c BUILD/liblode.a -lutf8proc -lstemmer -lz -lm -pthread -o /tmp/parse_scaling
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -80,7 +80,7 @@ def build_tools(build, work):
     for name in ("lode-index", "lode-search", "liblode.a"):
         shutil.copy2(os.path.join(build, name), os.path.join(b, name))
     sh(["cc", "-O2", "-std=c11", "-I", os.path.join(source_of(build), "include"), os.path.join(HERE, "lode_driver.c"),
-        os.path.join(b, "liblode.a"), "-lutf8proc", "-lstemmer", "-lz", "-lm", "-o", os.path.join(b, "lode_driver")])
+        os.path.join(b, "liblode.a"), "-lutf8proc", "-lstemmer", "-lz", "-lm", "-pthread", "-o", os.path.join(b, "lode_driver")])
     if shutil.which("g++") and os.path.exists("/usr/include/CLucene.h"):
         sh(["g++", "-O2", "-std=c++17", "-I/usr/lib/x86_64-linux-gnu", os.path.join(HERE, "clucene_driver.cpp"),
             "-o", os.path.join(b, "clucene_driver"), "-lclucene-core", "-lclucene-shared",

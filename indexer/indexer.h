@@ -103,6 +103,11 @@ void bitpack_put(uint8_t *out, const uint32_t *v, size_t n, unsigned width);
 /* Decode n values of `width` bits from [p, end). Returns 0, or -1 if
  * width > 32 or fewer than bitpack_bytes(n, width) bytes are available. */
 int bitpack_get(uint32_t *out, size_t n, unsigned width, const uint8_t *p, const uint8_t *end);
+/* Decode values first .. first+n-1 of a stream that starts at p (values can
+ * be read anywhere: value i is at bit i * width). Same returns, with
+ * bitpack_bytes(first + n, width) bytes needed. */
+int bitpack_get_range(uint32_t *out, size_t first, size_t n, unsigned width, const uint8_t *p,
+                      const uint8_t *end);
 
 /* ------------------------------------------------------------------------ */
 /* Interface to analyze.c: UTF-8 text to normalized, stemmed tokens          */

@@ -154,37 +154,56 @@ void postings_block_bound(postings *pc, uint32_t target, uint32_t *last_doc, uin
 int postings_positions(postings *pc, uint32_t *out) {
     if (pc->doc == DOC_END) return pc->rc;
     uint32_t b = pc->block;
-    const uint8_t *p = pc->pos_area + (b && pc->skip ? skip_u32(pc, b - 1, 2) : 0);
     const uint8_t *end = pc->skip ? pc->pos_area + skip_u32(pc, b, 2) : pc->pos_end;
-    if (p > end || end > pc->pos_end) return fail(pc, "position block bounds"), pc->rc;
-    uint64_t skip = 0;
-    for (uint32_t i = 0; i < pc->idx; i++) skip += pc->tfs[i];
-    uint64_t total = skip;
-    for (uint32_t i = pc->idx; i < pc->block_n; i++) total += pc->tfs[i];
+    if (pc->pos_block != b + 1 || pc->pos_idx > pc->idx) {
+        /* start at the block's first chunk */
+        const uint8_t *p = pc->pos_area + (b && pc->skip ? skip_u32(pc, b - 1, 2) : 0);
+        if (p > end || end > pc->pos_end) return fail(pc, "position block bounds"), pc->rc;
+        uint64_t total = 0;
+        for (uint32_t i = 0; i < pc->block_n; i++) total += pc->tfs[i];
+        pc->pos_block = b + 1;
+        pc->pos_idx = 0;
+        pc->pos_skip = 0;
+        pc->pos_total = total;
+        pc->pos_at = 0;
+        pc->pos_p = p;
+    }
+    for (; pc->pos_idx < pc->idx; pc->pos_idx++) pc->pos_skip += pc->tfs[pc->pos_idx];
+    uint64_t skip = pc->pos_skip, total = pc->pos_total;
     uint32_t want = pc->tfs[pc->idx];
-    uint32_t chunk[POSTINGS_BLOCK];
-    uint64_t at = 0; /* index of the first value of the current chunk */
+    /* the cache moves to the chunk holding our document's first value and
+     * no further (the document may be asked for again) */
+    for (;;) {
+        const uint8_t *p = pc->pos_p;
+        uint64_t at = pc->pos_at;
+        if (at >= total || p >= end) return fail(pc, "positions truncated"), pc->rc;
+        uint32_t n = total - at < POSTINGS_BLOCK ? (uint32_t)(total - at) : POSTINGS_BLOCK;
+        if (at + n > skip) break;
+        unsigned w = *p++;
+        if (w > 32 || (size_t)(end - p) < bitpack_bytes(n, w)) return fail(pc, "positions truncated"), pc->rc;
+        pc->pos_p = p + bitpack_bytes(n, w);
+        pc->pos_at = at + n;
+    }
+    const uint8_t *p = pc->pos_p;
+    uint64_t at = pc->pos_at;
     uint32_t got = 0;
     int64_t prev = -1;
     while (got < want) {
         if (at >= total || p >= end) return fail(pc, "positions truncated"), pc->rc;
         uint32_t n = total - at < POSTINGS_BLOCK ? (uint32_t)(total - at) : POSTINGS_BLOCK;
         unsigned w = *p++;
-        if (at + n <= skip) { /* a chunk wholly before our document: jump it */
-            if (w > 32 || (size_t)(end - p) < bitpack_bytes(n, w)) return fail(pc, "positions truncated"), pc->rc;
-            p += bitpack_bytes(n, w);
-            at += n;
-            continue;
-        }
-        if (bitpack_get(chunk, n, w, p, end)) return fail(pc, "positions truncated"), pc->rc;
-        p += bitpack_bytes(n, w);
-        for (uint32_t i = 0; i < n && got < want; i++) {
-            if (at + i < skip) continue;
-            int64_t pos = prev + (int64_t)chunk[i] + 1;
+        if (w > 32 || (size_t)(end - p) < bitpack_bytes(n, w)) return fail(pc, "positions truncated"), pc->rc;
+        /* only our document's values: they can be read in the middle */
+        uint32_t from = skip > at ? (uint32_t)(skip - at) : 0;
+        uint32_t count = n - from < want - got ? n - from : want - got;
+        if (bitpack_get_range(out + got, from, count, w, p, end)) return fail(pc, "positions truncated"), pc->rc;
+        for (uint32_t i = 0; i < count; i++) {
+            int64_t pos = prev + (int64_t)out[got] + 1;
             if (pos > UINT32_MAX - 1) return fail(pc, "position out of range"), pc->rc;
             out[got++] = (uint32_t)pos;
             prev = pos;
         }
+        p += bitpack_bytes(n, w);
         at += n;
     }
     return 0;

@@ -280,6 +280,14 @@ typedef struct postings {
     uint32_t block_last;     /* last doc of the current block */
     int decoded;             /* block arrays hold the current block */
     int rc;                  /* sticky error */
+    /* where postings_positions() left off in the current block's position
+     * area, so that visiting its documents in order walks it once */
+    uint32_t pos_block;      /* block + 1 of the cached walk, 0 none */
+    uint32_t pos_idx;        /* document the walk has reached */
+    uint64_t pos_skip;       /* values before that document */
+    uint64_t pos_total;      /* values in the block */
+    uint64_t pos_at;         /* index of the first value of the chunk at pos_p */
+    const uint8_t *pos_p;    /* that chunk's width byte */
     uint32_t docs[POSTINGS_BLOCK];
     uint32_t tfs[POSTINGS_BLOCK];
     uint32_t ttfs[POSTINGS_BLOCK];

@@ -383,6 +383,10 @@ typedef struct eval {
     uint32_t len_doc;    /* memo of the last document's lengths */
     uint32_t len;
     uint32_t title_len;
+    /* ranking a query that is one phrase: documents whose best possible
+     * score cannot enter `top` are passed over without reading positions */
+    const topk *top;
+    const struct it *prune;
 } eval;
 
 typedef struct slot_it {
@@ -392,6 +396,7 @@ typedef struct slot_it {
     uint32_t doc;
     uint64_t *pos;       /* position << 32 | term, at `doc` */
     uint32_t npos, cappos;
+    uint32_t scan;       /* leaf_verify's cursor in pos */
 } slot_it;
 
 typedef struct it {
@@ -533,16 +538,11 @@ static int occ_push(eval *ev, it *t, uint32_t p) {
     return 0;
 }
 
-static int has_pos(const slot_it *s, uint32_t p) {
-    uint32_t lo = 0, hi = s->npos;
-    while (lo < hi) {
-        uint32_t mid = lo + (hi - lo) / 2;
-        if ((uint32_t)(s->pos[mid] >> 32) < p)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo < s->npos && (uint32_t)(s->pos[lo] >> 32) == p;
+/* Whether the slot has position p, for p that only grow between calls
+ * (leaf_verify asks in position order): a merge, not a search. */
+static int has_pos(slot_it *s, uint32_t p) {
+    while (s->scan < s->npos && (uint32_t)(s->pos[s->scan] >> 32) < p) s->scan++;
+    return s->scan < s->npos && (uint32_t)(s->pos[s->scan] >> 32) == p;
 }
 
 /* Decide whether a leaf whose slots all sit on `doc` matches, and set tf,
@@ -560,8 +560,10 @@ static int leaf_verify(eval *ev, it *t, uint32_t doc, int want_occ) {
                 t->ttf += postings_title_tf(&s->pc[i]);
             }
     } else {
-        for (uint32_t i = 0; i < n->slot_count; i++)
+        for (uint32_t i = 0; i < n->slot_count; i++) {
             if (slot_positions(ev, &t->slots[i])) return 0;
+            t->slots[i].scan = 0;
+        }
         if (doc_lengths(ev, doc)) return 0;
         slot_it *s0 = &t->slots[0];
         for (uint32_t k = 0; k < s0->npos; k++) {
@@ -583,6 +585,33 @@ static int leaf_verify(eval *ev, it *t, uint32_t doc, int want_occ) {
 
 static uint32_t it_advance(eval *ev, it *t, uint32_t target, int want_occ);
 
+/* Whether a phrase leaf whose slots all sit on `doc` cannot score above the
+ * top-k threshold whatever its positions say. A phrase occurs at most as
+ * often as its least frequent word (each match takes its own occurrence of
+ * every word), in the title too, and BM25 grows with both counts; a
+ * document that only ties the threshold loses the tie (it comes later). */
+static int leaf_cannot_win(eval *ev, const it *t, uint32_t doc) {
+    if (t != ev->prune) return 0;
+    double threshold = topk_threshold(ev->top);
+    if (threshold < 0) return 0;
+    const bnode *n = t->n;
+    uint32_t tf = UINT32_MAX, ttf = UINT32_MAX;
+    for (uint32_t i = 0; i < n->slot_count; i++) {
+        const slot_it *s = &t->slots[i];
+        uint32_t stf = 0, sttf = 0;
+        for (uint32_t k = 0; k < s->n; k++)
+            if (s->pc[k].doc == doc) {
+                stf += postings_tf(&s->pc[k]);
+                sttf += postings_title_tf(&s->pc[k]);
+            }
+        if (stf < tf) tf = stf;
+        if (sttf < ttf) ttf = sttf;
+    }
+    if (n->field == QF_TITLE) tf = ttf;
+    if (doc_lengths(ev, doc)) return 0;
+    return rank_bm25(ev->rx, n->weight, tf, ttf, ev->len) <= threshold;
+}
+
 static uint32_t leaf_advance(eval *ev, it *t, uint32_t target, int want_occ) {
     const bnode *n = t->n;
     for (;;) {
@@ -598,7 +627,7 @@ static uint32_t leaf_advance(eval *ev, it *t, uint32_t target, int want_occ) {
             }
             i++;
         }
-        if (leaf_verify(ev, t, d, want_occ)) return d;
+        if (!leaf_cannot_win(ev, t, d) && leaf_verify(ev, t, d, want_occ)) return d;
         if (ev->rc || d == DOC_END - 1) return DOC_END;
         target = d + 1;
     }
@@ -855,11 +884,15 @@ int query_top_k(lode_index *ix, const bound_query *b, const rank_ctx *rx, size_t
         rc = rank_flat_query(ix, b, rx, &h, all, err);
     } else {
         for (uint32_t s = 0; s < ix->seg_count && !rc; s++) {
-            eval ev = {ix, ix->segs[s], s, b, rx, err, 0, DOC_END, 0, 0};
+            eval ev = {ix, ix->segs[s], s, b, rx, err, 0, DOC_END, 0, 0, NULL, NULL};
             it *root = it_build(&ev, b->root);
             if (!root) {
                 rc = ev.rc;
                 break;
+            }
+            if (root->n->kind == B_LEAF && root->n->slot_count > 1) {
+                ev.top = &h;
+                ev.prune = root;
             }
             for (uint32_t d = it_advance(&ev, root, 0, 0); d != DOC_END && !ev.rc;
                  d = d + 1 < DOC_END ? it_advance(&ev, root, d + 1, 0) : DOC_END) {
@@ -973,7 +1006,7 @@ int query_matches(lode_index *ix, const bound_query *b, const rank_ctx *rx, uint
                   size_t *count, lode_error *err) {
     *out = NULL;
     *count = 0;
-    eval ev = {ix, ix->segs[seg], seg, b, rx, err, 0, DOC_END, 0, 0};
+    eval ev = {ix, ix->segs[seg], seg, b, rx, err, 0, DOC_END, 0, 0, NULL, NULL};
     it *root = it_build(&ev, b->root);
     if (!root) return ev.rc;
     match_list m = {NULL, 0, 0};

@@ -234,6 +234,17 @@ int doc_info_passages(segment *s, const doc_info *info, passage_record *out, lod
 int segment_text(segment *s, const doc_record *d, uint64_t off, uint64_t len, lode_buf *out,
                  lode_error *err);
 
+/* The same through a reader that keeps the last text block it inflated and
+ * inflates only as far into a block as asked: the passages of one search
+ * mostly sit early in one block each, and a heading and its paragraph in
+ * the same one. One reader per thread; it holds no segment open, but must
+ * not outlive the segments it read (it keeps a pointer into one). */
+typedef struct text_reader text_reader;
+int text_reader_new(text_reader **out);
+void text_reader_free(text_reader *r);
+int segment_text_read(text_reader *r, segment *s, const doc_record *d, uint64_t off, uint64_t len,
+                      lode_buf *out, lode_error *err);
+
 /* What the lexicon says about one term in one segment. */
 typedef struct term_info {
     uint32_t df;

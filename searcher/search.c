@@ -59,7 +59,7 @@ void lode_results_free(lode_results *r) {
 }
 
 static int fill_hit(lode_index *ix, analyzer *a, const bound_query *b, const rank_ctx *rx, const scored_doc *sd,
-                    size_t passages, int all, result_hit *h, lode_error *err) {
+                    size_t passages, int all, text_reader *tr, result_hit *h, lode_error *err) {
     segment *s = ix->segs[sd->seg];
     doc_record d;
     doc_info info;
@@ -76,7 +76,7 @@ static int fill_hit(lode_index *ix, analyzer *a, const bound_query *b, const ran
     if (!h->path || !h->title) return lode_fail(err, LODE_ENOMEM, "out of memory");
     if (passages == 0) return 0;
     rc = query_matches(ix, b, rx, sd->seg, sd->doc, &m, &nm, err);
-    if (!rc) rc = snippets_for_doc(s, &d, &info, a, b, m, nm, passages, all, &h->snips, &h->snip_count, err);
+    if (!rc) rc = snippets_for_doc(s, &d, &info, a, b, m, nm, passages, all, tr, &h->snips, &h->snip_count, err);
     lode_free(m);
     if (rc) return rc;
     h->passages = lode_calloc(h->snip_count ? h->snip_count : 1, sizeof *h->passages);
@@ -111,6 +111,7 @@ int lode_search(lode_results **out, lode_index *ix, const char *query, const lod
     scored_doc *top = NULL;
     size_t top_n = 0;
     lode_results *r = NULL;
+    text_reader *tr = NULL;
     rank_ctx rx;
     rank_ctx_init(&rx, ix);
     if (opts->bm25_k1 > 0) rx.k1 = opts->bm25_k1;
@@ -130,9 +131,13 @@ int lode_search(lode_results **out, lode_index *ix, const char *query, const lod
     }
     r->note = note;
     note = NULL;
+    if (passages && top_n && text_reader_new(&tr)) {
+        rc = lode_fail(err, LODE_ENOMEM, "out of memory");
+        goto done;
+    }
     for (size_t i = 0; i < top_n && !rc; i++) {
         r->count++;
-        rc = fill_hit(ix, a, &bq, &rx, &top[i], passages, (opts->flags & LODE_SEARCH_ALL_PASSAGES) != 0,
+        rc = fill_hit(ix, a, &bq, &rx, &top[i], passages, (opts->flags & LODE_SEARCH_ALL_PASSAGES) != 0, tr,
                       &r->hits[i], err);
     }
     if (!rc) {
@@ -140,6 +145,7 @@ int lode_search(lode_results **out, lode_index *ix, const char *query, const lod
         r = NULL;
     }
 done:
+    text_reader_free(tr);
     lode_results_free(r);
     lode_free(top);
     lode_free(note);

@@ -163,8 +163,8 @@ typedef struct snippet {
  * passage that holds a match instead, in document order, each on its own
  * (a heading is not joined to what follows), and `max` is ignored. */
 int snippets_for_doc(segment *s, const doc_record *d, const doc_info *info, analyzer *a, const bound_query *b,
-                     const match *m, size_t match_count, size_t max, int all, snippet **out, size_t *count,
-                     lode_error *err);
+                     const match *m, size_t match_count, size_t max, int all, text_reader *tr, snippet **out,
+                     size_t *count, lode_error *err);
 void snippets_free(snippet *v, size_t n);
 
 /* ------------------------------------------------------------------------ */

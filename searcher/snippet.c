@@ -48,6 +48,11 @@ typedef struct passage_score {
     uint32_t index;
 } passage_score;
 
+/* Up to this many passages per document are chosen by selection (one scan
+ * of the candidates each, plus one per heading passed over) rather than a
+ * sort of all of them. */
+#define LAZY_CHOICE_MAX 8
+
 static int cmp_passage(const void *a, const void *b) {
     const passage_score *x = a, *y = b;
     if (x->cover != y->cover) return x->cover < y->cover ? 1 : -1;
@@ -136,8 +141,8 @@ static uint32_t passage_end_token(const passage_record *pr, uint32_t np, uint32_
 }
 
 int snippets_for_doc(segment *s, const doc_record *d, const doc_info *info, analyzer *a, const bound_query *b,
-                     const match *m, size_t nm, size_t max, int all, snippet **out, size_t *count,
-                     lode_error *err) {
+                     const match *m, size_t nm, size_t max, int all, text_reader *tr, snippet **out,
+                     size_t *count, lode_error *err) {
     *out = NULL;
     *count = 0;
     uint32_t np = info->passage_count;
@@ -175,6 +180,7 @@ int snippets_for_doc(segment *s, const doc_record *d, const doc_info *info, anal
         ps[i].density = hits[i] / tokens;
     }
     size_t candidates = np;
+    int lazy = 0;
     if (all) {
         /* grep-style listing: every passage with a match, in document order
          * (ps[] is still in passage order, and kept <= i keeps the copy safe) */
@@ -185,7 +191,10 @@ int snippets_for_doc(segment *s, const doc_record *d, const doc_info *info, anal
     } else {
         if (d->title_token_count && passage_end_token(pr, np, 0, d) <= d->title_token_count)
             ps[0].cover *= TITLE_PASSAGE_FACTOR;
-        qsort(ps, np, sizeof *ps, cmp_passage);
+        /* a few passages are wanted from documents of thousands: choose
+         * them one at a time below instead of sorting them all */
+        lazy = max <= LAZY_CHOICE_MAX;
+        if (!lazy) qsort(ps, np, sizeof *ps, cmp_passage);
         if (max > np) max = np;
     }
     sn = lode_calloc(max, sizeof *sn);
@@ -195,6 +204,14 @@ int snippets_for_doc(segment *s, const doc_record *d, const doc_info *info, anal
     }
     size_t made = 0;
     for (size_t i = 0; i < candidates && made < max && !rc; i++) {
+        if (lazy) {
+            size_t best = i;
+            for (size_t j = i + 1; j < candidates; j++)
+                if (cmp_passage(&ps[j], &ps[best]) < 0) best = j;
+            passage_score t = ps[i];
+            ps[i] = ps[best];
+            ps[best] = t;
+        }
         const passage_record *p = &pr[ps[i].index];
         /* beyond the first, only passages that match something are worth showing */
         if (made > 0 && ps[i].cover == 0) break;
@@ -208,14 +225,14 @@ int snippets_for_doc(segment *s, const doc_record *d, const doc_info *info, anal
             /* a heading: check that it is one line, then take what follows.
              * Not when listing every match: the paragraph after the heading
              * is listed on its own when it matches, and would be shown twice */
-            rc = segment_text(s, d, p->offset, p->length, &text, err);
+            rc = segment_text_read(tr, s, d, p->offset, p->length, &text, err);
             if (rc) break;
             if (!memchr(text.data, '\n', text.len) && !memchr(text.data, '\r', text.len)) {
                 length = (uint64_t)pr[idx + 1].offset + pr[idx + 1].length - p->offset;
                 shown[idx + 1] = 1;
             }
         }
-        rc = segment_text(s, d, p->offset, length, &text, err);
+        rc = segment_text_read(tr, s, d, p->offset, length, &text, err);
         if (rc) break;
         snippet *x = &sn[made];
         x->offset = p->offset;

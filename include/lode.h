@@ -205,7 +205,12 @@ typedef struct lode_writer_options {
  * LODE_EINVAL (no path, version 0, unknown stemmer, an empty glob, `path`
  * a file where a folder is wanted or the reverse), LODE_ENOMEM.
  * Thread safety: a writer belongs to one thread at a time; writers of
- * different indexes are independent. */
+ * different indexes are independent. While documents are added, a writer
+ * compresses their stored text on one helper thread of its own (started
+ * at the first 16 KiB of text, joined by lode_writer_free() or at each
+ * segment written); it calls no callback and touches nothing of the
+ * caller's. Where no thread can be started, the writer does that work
+ * itself, with the same result. */
 LODE_EXPORT int lode_writer_open(lode_writer **out, const char *path,
                                  const lode_writer_options *opts, lode_error *err);
 

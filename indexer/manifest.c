@@ -159,11 +159,12 @@ int manifest_write(const manifest *m, const char *dir, lode_error *err) {
         buf_put_u64(&b, sg->file_len);
         buf_put_u32(&b, sg->header_crc);
     }
+    if (!b.rc) buf_put_u32(&b, (uint32_t)crc32(0, b.data, (uInt)b.len));
     if (b.rc) {
+        /* checked after the CRC too: a MANIFEST without it is damage */
         buf_free(&b);
         return lode_fail(err, LODE_ENOMEM, "out of memory");
     }
-    buf_put_u32(&b, (uint32_t)crc32(0, b.data, (uInt)b.len));
     char tmp[4096], final[4096];
     int rc = 0;
     if (snprintf(tmp, sizeof tmp, "%s/%s.tmp", dir, MANIFEST_NAME) >= (int)sizeof tmp ||

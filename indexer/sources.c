@@ -190,8 +190,11 @@ static int read_folder(walker *w, walk_dir *d, struct stat *st, int *open_errno,
     }
     DIR *dir = fdopendir(fd);
     if (!dir) {
-        *open_errno = errno;
+        int e = errno;
         close(fd);
+        /* the folder is fine, its listing buffer could not be allocated */
+        if (e == ENOMEM) return lode_fail(w->err, LODE_ENOMEM, "%s: out of memory listing the folder", path);
+        *open_errno = e;
         return 0;
     }
     lode_buf pool;

@@ -100,9 +100,11 @@ static int listed(const manifest *m, const char *name) {
 /* Remove debris of interrupted writers, and find the highest generation in
  * use so new names never collide. Only when the MANIFEST was readable: with
  * a damaged MANIFEST we cannot tell debris from data, so nothing goes. */
-static void scan_folder(lode_writer *w, uint64_t *max_gen) {
+static int scan_folder(lode_writer *w, uint64_t *max_gen) {
     DIR *d = opendir(w->dir);
-    if (!d) return;
+    /* without the listing a new segment name could be debris's: only an
+     * allocation failure is an error, the segment's O_EXCL catches the rest */
+    if (!d) return errno == ENOMEM ? LODE_ENOMEM : 0;
     struct dirent *e;
     char path[4096];
     while ((e = readdir(d))) {
@@ -113,6 +115,7 @@ static void scan_folder(lode_writer *w, uint64_t *max_gen) {
         if (debris && w->have_old && seg_path(w, e->d_name, path, sizeof path, NULL) == 0) unlink(path);
     }
     closedir(d);
+    return 0;
 }
 
 static int errno_fail(lode_error *err, int code, int e, const char *what, const char *path) {
@@ -239,9 +242,17 @@ int lode_writer_open(lode_writer **out, const char *path, const lode_writer_opti
     }
     lode_error ignored;
     int mrc = manifest_read(&w->old, path, &ignored);
+    if (mrc == LODE_ENOMEM) {
+        /* not a damaged MANIFEST: going on would keep its segments forever */
+        rc = lode_fail(err, LODE_ENOMEM, "out of memory reading the MANIFEST of %s", path);
+        goto fail;
+    }
     w->have_old = mrc == 0 || mrc == LODE_ENOTFOUND;
     uint64_t max_gen = mrc == 0 ? w->old.generation : 0;
-    scan_folder(w, &max_gen);
+    if (scan_folder(w, &max_gen)) {
+        rc = lode_fail(err, LODE_ENOMEM, "out of memory listing %s", path);
+        goto fail;
+    }
     w->generation = max_gen + 1;
     snprintf(w->fresh.stemmer, sizeof w->fresh.stemmer, "%s", analyzer_stemmer_name(w->an));
     w->fresh.generation = w->generation;
@@ -478,18 +489,20 @@ static char *parent_dir(const char *path) {
 static int commit_bundle(lode_writer *w, lode_error *err) {
     uint32_t crc;
     uint64_t len;
+    char *dir = NULL;
     int rc = segment_write_fd(&w->inv, w->lock_fd, w->tmp, w->fresh.stemmer, &crc, &len, err);
+    /* before the rename: after it, the commit has happened and only I/O may fail */
+    if (!rc && !(dir = parent_dir(w->dir))) rc = lode_fail(err, LODE_ENOMEM, "out of memory");
     if (!rc && !same_file(w->lock_fd, w->tmp))
         rc = lode_fail(err, LODE_EIO, "%s was removed or replaced while the bundle was written", w->tmp);
     if (!rc && rename(w->tmp, w->dir) != 0) rc = errno_fail(err, LODE_EIO, errno, "cannot rename to", w->dir);
     if (rc) {
+        lode_free(dir);
         w->failed = 1;
         return rc;
     }
     /* the bundle is in place; from here on the writer only reports */
     w->committed = 1;
-    char *dir = parent_dir(w->dir);
-    if (!dir) return lode_fail(err, LODE_ENOMEM, "out of memory");
     rc = fsync_dir(dir, err);
     lode_free(dir);
     w->stats.tokens_indexed += w->inv.tokens;

@@ -156,6 +156,7 @@ struct text_packer {
     z_stream zs;
     int zs_ready;
     int rc;                    /* first failure, reported at the drain */
+    int no_threads;            /* never start the worker */
     size_t out_cap;            /* text.cap + textidx.cap, for the budget */
     /* the worker thread, if one was started */
     int threaded, stop;
@@ -268,7 +269,8 @@ static void packer_start(text_packer *pk) {
 /* Hand over the filled block and take the next free one. */
 static int packer_submit(text_packer *pk) {
     if (pk->raw_len[pk->fill] == 0) return 0;
-    if (!pk->threaded && pk->raw_len[pk->fill] == TEXT_BLOCK_SIZE && pk->raw[PACK_SLOTS - 1] == NULL)
+    if (!pk->threaded && !pk->no_threads && pk->raw_len[pk->fill] == TEXT_BLOCK_SIZE &&
+        pk->raw[PACK_SLOTS - 1] == NULL)
         packer_start(pk);
     if (!pk->threaded) {
         int rc = pk->rc ? 0 : pack_block(pk, pk->raw[pk->fill], pk->raw_len[pk->fill]);
@@ -358,8 +360,11 @@ void inverter_free(inverter *inv) {
 
 /* After a flush the buffer starts small again: the budget counts it all. */
 int inverter_reset(inverter *inv) {
+    int no_threads = inv->no_threads;
     inverter_free(inv);
-    return inverter_init(inv);
+    int rc = inverter_init(inv);
+    inv->no_threads = no_threads;
+    return rc;
 }
 
 size_t inverter_memory(const inverter *inv) {
@@ -448,18 +453,18 @@ static int64_t term_index(add_state *st, const pending_token *t) {
     const char *term = t->term;
     uint32_t term_len = t->term_len;
     if (!term && analyzer_stem(st->an, t->word, t->word_len, &term, &term_len)) return -1;
+    /* room for one more term first: an interned term always has its entry
+     * (inverter_free and the undo walk tv up to terms.n) */
+    if (inv->terms.n + 1 > inv->tv_cap) {
+        uint32_t cap = inv->tv_cap ? inv->tv_cap * 2 : 1024;
+        mem_term *v = lode_realloc(inv->tv, (size_t)cap * sizeof *v);
+        if (!v) return -1;
+        inv->tv = v;
+        inv->tv_cap = cap;
+    }
     int64_t ti = strtab_intern(&inv->terms, term, term_len, &added, &trec);
     if (ti < 0) return -1;
-    if (added) {
-        if (inv->terms.n > inv->tv_cap) {
-            uint32_t cap = inv->terms.cap;
-            mem_term *v = lode_realloc(inv->tv, (size_t)cap * sizeof *v);
-            if (!v) return -1;
-            inv->tv = v;
-            inv->tv_cap = cap;
-        }
-        memset(&inv->tv[ti], 0, sizeof inv->tv[ti]);
-    }
+    if (added) memset(&inv->tv[ti], 0, sizeof inv->tv[ti]);
     strtab_set_value(&inv->words, wrec, (uint32_t)ti);
     return ti;
 }
@@ -626,6 +631,7 @@ int inverter_add(inverter *inv, analyzer *a, const char *path, const uint8_t *te
     if (inv->docs_n >= LODE_MAX_DOCS_PER_SEGMENT)
         return lode_fail(err, LODE_ELIMIT, "too many documents in one segment");
     if (!inv->packer) return lode_fail(err, LODE_ENOMEM, "out of memory while indexing %s", path);
+    inv->packer->no_threads = inv->no_threads;
     int rc = 0;
     add_state st;
     memset(&st, 0, offsetof(add_state, batch)); /* the batch needs no clearing */

@@ -95,6 +95,7 @@ typedef struct inverter {
     uint64_t tokens;
     uint64_t title_tokens;
     size_t stream_bytes; /* capacity of all term streams, for the budget */
+    int no_threads;      /* compress stored text on the caller's thread */
     /* the document being added, for inverter_add's undo */
     term_undo *undo;     /* owned, undo_n used */
     size_t undo_n, undo_cap;

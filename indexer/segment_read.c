@@ -425,6 +425,11 @@ static int reader_fill(text_reader *r, segment *s, uint64_t b, uint32_t need, lo
         r->zs.avail_out = need - r->have;
         int z = inflate(&r->zs, Z_SYNC_FLUSH);
         r->have = (uint32_t)(r->zs.next_out - r->buf);
+        if (z == Z_MEM_ERROR) {
+            /* zlib's window could not be allocated: the block may be fine */
+            r->seg = NULL;
+            return lode_fail(err, LODE_ENOMEM, "out of memory inflating %s", s->name);
+        }
         if (z == Z_STREAM_END) {
             r->finished = 1;
             if (r->have != r->raw) break;

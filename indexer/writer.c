@@ -205,6 +205,7 @@ int lode_writer_open(lode_writer **out, const char *path, const lode_writer_opti
         w->ignore_files = !(opts->flags & LODE_WRITER_NO_IGNORE_FILES);
         w->bundle = (opts->flags & LODE_WRITER_BUNDLE) != 0;
         w->one_segment = (opts->flags & (LODE_WRITER_ONE_SEGMENT | LODE_WRITER_BUNDLE)) != 0;
+        w->inv.no_threads = (opts->flags & LODE_WRITER_NO_THREADS) != 0;
     }
     rc = analyzer_new(&w->an, opts->stemmer, err);
     if (rc) goto fail;

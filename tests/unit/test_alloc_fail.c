@@ -687,7 +687,9 @@ static void writer_run(const writer_plan *p, lode_index *from, writer_outcome *o
     char target[512], walk[512];
     path_of(target, sizeof target, p->target);
     lode_writer_options opts = LODE_WRITER_OPTIONS_INIT;
-    opts.flags = p->flags;
+    /* the compressing thread would make the order of allocations, and so
+     * which one the k-th is, vary from run to run */
+    opts.flags = p->flags | LODE_WRITER_NO_THREADS;
     opts.memory_budget = p->budget;
     opts.on_event = on_event;
     opts.event_ctx = &o->events;

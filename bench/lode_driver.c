@@ -1,13 +1,14 @@
 /*
  * lode_driver - in-process query latency of lode, for bench/run.py.
  *
- *   lode_driver INDEX QUERIES.tsv REPS [passages|nopassages]
+ *   lode_driver INDEX QUERIES.tsv REPS [passages|nopassages] [noexpand]
  *
  * Opens INDEX once, runs every query of QUERIES.tsv (lines CLASS<TAB>QUERY,
  * # comments) once to warm up, then REPS more times, timing each
  * lode_search() with clock_gettime(CLOCK_MONOTONIC). Top 10, one best
  * passage per document as lode-search shows by default ("passages"), or
- * LODE_SEARCH_NO_PASSAGES to time ranking alone. The hits are read back
+ * LODE_SEARCH_NO_PASSAGES to time ranking alone; "noexpand" adds
+ * LODE_SEARCH_NO_EXPAND (no query expansion, docs/RANKING.md). The hits are read back
  * (path, title, the passage bytes and spans) inside the timing, as a caller
  * would. Prints one line per query and repetition: "QUERY_NO REP NS HITS".
  *
@@ -55,7 +56,7 @@ static long run_one(lode_index *ix, const char *q, const lode_search_options *op
 int main(int argc, char **argv)
 {
     if (argc < 4) {
-        fprintf(stderr, "usage: lode_driver INDEX QUERIES.tsv REPS [passages|nopassages]\n");
+        fprintf(stderr, "usage: lode_driver INDEX QUERIES.tsv REPS [passages|nopassages] [noexpand]\n");
         return 2;
     }
     int reps = (int)strtol(argv[3], NULL, 10);
@@ -63,6 +64,8 @@ int main(int argc, char **argv)
     opts.limit = 10;
     if (argc > 4 && strcmp(argv[4], "nopassages") == 0)
         opts.flags |= LODE_SEARCH_NO_PASSAGES;
+    if (argc > 5 && strcmp(argv[5], "noexpand") == 0)
+        opts.flags |= LODE_SEARCH_NO_EXPAND;
 
     FILE *f = fopen(argv[2], "r");
     if (!f) {

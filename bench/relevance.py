@@ -13,7 +13,8 @@ FTS5 (Debian's libsqlite3 has it). Prints a Markdown table.
 - Xapian: TermGenerator with the English stemmer and positions over title
   and body, QueryParser with the English stemmer (STEM_SOME) and OR as the
   default operator, BM25Weight with its defaults (k1 1, b 0.5).
-- lode: lode-index, then lode-search --format trec, defaults.
+- lode: lode-index, then lode-search --format trec, defaults (BM25 with
+  query expansion), and again with --no-expand (BM25 alone).
 """
 import os
 import re
@@ -81,8 +82,10 @@ def main():
     qrels = cranfield.qrels(root)
     rows = []
     with tempfile.TemporaryDirectory() as work:
-        lode = test_relevance.lode_run(os.path.join(build, "lode-index"), os.path.join(build, "lode-search"), root, work)
-    rows.append(("lode", evaluate.evaluate(lode, qrels)))
+        for name, extra in (("lode", ()), ("lode --no-expand", ("--no-expand",))):
+            run = test_relevance.lode_run(os.path.join(build, "lode-index"), os.path.join(build, "lode-search"), root,
+                                          work, extra)
+            rows.append((name, evaluate.evaluate(run, qrels)))
     rows.append(("SQLite FTS5 " + sqlite3.sqlite_version, evaluate.evaluate(fts5_run(docs, queries), qrels)))
     try:
         import xapian

@@ -1,11 +1,14 @@
 #!/usr/bin/env python3
 """Grid search of BM25 k1, b and the title weight on Cranfield.
 
-  python3 bench/tune.py BUILD_DIR
+  python3 bench/tune.py BUILD_DIR [--expand]
 
 Indexes Cranfield once, runs all queries for every setting with
 `lode-search --bm25 K1,B,TW`, prints one line per setting sorted by nDCG@10.
-Used to choose lode's defaults (docs/RANKING.md); not run by CI.
+BM25 alone (`--no-expand`) unless --expand is given: then with query
+expansion on, as lode ranks by default. Used to choose lode's defaults
+(docs/RANKING.md); not run by CI. bench/tune_expand.py does the same for
+the parameters of the expansion.
 """
 import itertools
 import os
@@ -20,7 +23,9 @@ import evaluate  # noqa: E402
 
 
 def main():
-    build = sys.argv[1] if len(sys.argv) > 1 else "build"
+    args = [a for a in sys.argv[1:] if a != "--expand"]
+    build = args[0] if args else "build"
+    extra = [] if "--expand" in sys.argv[1:] else ["--no-expand"]
     root = cranfield.find_root(os.path.join(HERE, ".."))
     qrels = cranfield.qrels(root)
     with tempfile.TemporaryDirectory() as work:
@@ -35,7 +40,8 @@ def main():
         results = []
         for k1, b, tw in itertools.product([0.6, 0.9, 1.2, 1.5, 2.0], [0.3, 0.5, 0.75, 0.9], [1.0, 1.5, 2.0, 3.0]):
             out = subprocess.run([os.path.join(build, "lode-search"), "-i", idx, "--format", "trec", "-n", "100",
-                                  "--queries", qfile, "--bm25", "%g,%g,%g" % (k1, b, tw)], capture_output=True)
+                                  "--queries", qfile, "--bm25", "%g,%g,%g" % (k1, b, tw), *extra],
+                                 capture_output=True)
             m = evaluate.evaluate(evaluate.read_trec_run(out.stdout.decode()), qrels)
             results.append((m["ndcg@10"], m["map"], m["recall@100"], k1, b, tw))
     for r in sorted(results, reverse=True):

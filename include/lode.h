@@ -361,6 +361,18 @@ typedef struct lode_search_options {
     double bm25_k1;      /* term-frequency saturation, > 0 */
     double bm25_b;       /* length normalisation, 0..1 (use a tiny value for none) */
     double title_weight; /* weight of a word in the title, >= 1 */
+
+    /* Since version 2; a version 1 struct gets the defaults. Query
+     * expansion (pseudo-relevance feedback, docs/RANKING.md): the query's
+     * best `expand_docs` documents are read again and `expand_terms` words
+     * that characterise them are added to the query, weighted against it
+     * by `expand_weight`, and the documents the query matches are ranked
+     * again with them. It changes the order of the documents, never which
+     * ones match: passages and highlights show the query's own words. 0
+     * means lode's default for each. LODE_SEARCH_NO_EXPAND turns it off. */
+    unsigned int expand_docs;  /* feedback documents, default 5, at most 100 */
+    unsigned int expand_terms; /* words added, default 10, at most 100 */
+    double expand_weight;      /* weight of the query as typed, (0, 1]; default 0.5, 1 = no expansion */
 } lode_search_options;
 
 /* Bare words are all required (default: any word; documents with more of
@@ -377,17 +389,24 @@ typedef struct lode_search_options {
  * the paragraph after it as it is for the best passages. To list every
  * matching document, also set `limit` to LODE_SEARCH_MAX_LIMIT. */
 #define LODE_SEARCH_ALL_PASSAGES 0x8u
+/* No query expansion: rank by the query's words alone (BM25), as before
+ * version 2 of the options. Faster (expansion reads and analyses the best
+ * few documents and ranks twice; docs/RANKING.md has the figures), and
+ * all that a caller listing every matching document in its own order
+ * needs, since expansion only reorders. */
+#define LODE_SEARCH_NO_EXPAND 0x10u
 /* The most documents one search returns: a larger `limit` is lowered to it
  * (it bounds the memory of one answer). */
 #define LODE_SEARCH_MAX_LIMIT 100000
 
-#define LODE_SEARCH_OPTIONS_VERSION 1
-#define LODE_SEARCH_OPTIONS_INIT {LODE_SEARCH_OPTIONS_VERSION, 10, 0, 1, 0, 0, 0}
+#define LODE_SEARCH_OPTIONS_VERSION 2
+#define LODE_SEARCH_OPTIONS_INIT {LODE_SEARCH_OPTIONS_VERSION, 10, 0, 1, 0, 0, 0, 0, 0, 0}
 
 typedef struct lode_results lode_results;
 
-/* Rank documents for `query` with BM25 (statistics over the whole index) and
- * choose the best passages of the top documents. The query language (words,
+/* Rank documents for `query` with BM25 (statistics over the whole index),
+ * expanded with words of its best documents unless LODE_SEARCH_NO_EXPAND,
+ * and choose the best passages of the top documents. The query language (words,
  * "phrases", AND OR NOT ( ), +word -word, prefix*, a NEAR/5 b, NEAR(a b, 5),
  * title:word, path:glob) is described in docs/QUERY.md. Finding nothing is
  * not an error: the results are empty. On success *out is the caller's, to

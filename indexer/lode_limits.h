@@ -64,6 +64,14 @@
 /* Largest NEAR distance, in words. */
 #define LODE_MAX_NEAR_DISTANCE 1000
 
+/* Most feedback documents and added words of query expansion (larger
+ * values are lowered to these): each feedback document is read and
+ * analysed again, and each word added is one more list to rank with, so
+ * these bound the work expansion adds to a search. The useful values are
+ * far lower (5 and 10 by default, docs/RANKING.md). */
+#define LODE_MAX_EXPAND_DOCS 100
+#define LODE_MAX_EXPAND_TERMS 100
+
 /* Most documents one search returns. */
 #define LODE_MAX_RESULTS 100000
 

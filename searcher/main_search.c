@@ -41,6 +41,8 @@ static const char USAGE[] =
     "  --passages N          passages per document (default 1)\n"
     "  --scores              show each document's score\n"
     "  --all                 every bare word must occur (default: any)\n"
+    "  --no-expand           rank by the query's words alone: no words added from\n"
+    "                        the best documents (faster; same documents found)\n"
     "  --strict              a query that is not valid syntax is an error\n"
     "  --grep                every matching line of every matching file, by path;\n"
     "                        the options down to -0 imply it:\n"
@@ -898,6 +900,15 @@ static int parse_args(int argc, char **argv, options *o, lode_search_options *op
             if (r < 0) goto missing;
             if (sscanf(val, "%lf,%lf,%lf", &opts->bm25_k1, &opts->bm25_b, &opts->title_weight) != 3)
                 return usage_error("--bm25 takes K1,B,TITLE_WEIGHT, not '%s'", val);
+        } else if ((r = option_value(argc, argv, &i, NULL, "--expand", &val)) != 0) {
+            /* DOCS,TERMS,WEIGHT: for tuning runs (docs/RANKING.md) */
+            if (r < 0) goto missing;
+            char tail;
+            lode_search_options *e = opts;
+            if (strchr(val, '-') ||
+                sscanf(val, "%u,%u,%lf%c", &e->expand_docs, &e->expand_terms, &e->expand_weight, &tail) != 3 ||
+                e->expand_docs < 1 || e->expand_terms < 1 || !(e->expand_weight > 0 && e->expand_weight <= 1))
+                return usage_error("--expand takes DOCS,TERMS,WEIGHT (from 1, from 1, over 0 up to 1), not '%s'", val);
         } else if ((r = option_value(argc, argv, &i, NULL, "--run-id", &val)) != 0) {
             if (r < 0) goto missing;
             o->run_id = val;
@@ -924,6 +935,8 @@ static int parse_args(int argc, char **argv, options *o, lode_search_options *op
             o->scores = 1;
         } else if (is_flag(a, NULL, "--all")) {
             opts->flags |= LODE_SEARCH_ALL_WORDS;
+        } else if (is_flag(a, NULL, "--no-expand")) {
+            opts->flags |= LODE_SEARCH_NO_EXPAND;
         } else if (is_flag(a, NULL, "--strict")) {
             opts->flags |= LODE_SEARCH_STRICT;
         } else if (is_flag(a, "-h", "--help")) {
@@ -990,8 +1003,13 @@ int main(int argc, char **argv) {
     if (o.format == F_TREC) opts.flags |= LODE_SEARCH_NO_PASSAGES;
     if (o.grep) {
         opts.flags |= LODE_SEARCH_ALL_PASSAGES;
-        /* every matching document, unless -n asked for the best few */
-        if (!o.top_given) opts.limit = LODE_SEARCH_MAX_LIMIT;
+        /* every matching document, unless -n asked for the best few; then
+         * their order is the files' and expanding the query (which only
+         * reorders) would be work for nothing */
+        if (!o.top_given) {
+            opts.limit = LODE_SEARCH_MAX_LIMIT;
+            opts.flags |= LODE_SEARCH_NO_EXPAND;
+        }
     }
     if (!o.index) o.index = default_index();
 

@@ -170,14 +170,18 @@ static int eval_and(segment *s, uint32_t si, cursor *c, uint32_t n, cursor *x, u
     return 0;
 }
 
-/* Any term: MaxScore over terms sorted by ascending bound. */
-static int eval_or(segment *s, uint32_t si, cursor *c, uint32_t n, cursor *x, uint32_t nx, const rank_ctx *rx,
-                   topk *h, lode_error *err) {
-    double cum[LODE_MAX_QUERY_TERMS];
-    qsort(c, n, sizeof *c, cmp_bound);
+/* Any term: MaxScore over terms sorted by ascending bound. The first `np`
+ * cursors are probes: they stay non-essential, so they only add to the
+ * score of documents that the others select. */
+static int eval_or(segment *s, uint32_t si, cursor *c, uint32_t n, uint32_t np, cursor *x, uint32_t nx,
+                   const rank_ctx *rx, topk *h, lode_error *err) {
+    double cum[2 * LODE_MAX_QUERY_TERMS];
+    qsort(c, np, sizeof *c, cmp_bound);
+    qsort(c + np, n - np, sizeof *c, cmp_bound);
     double sum = 0;
     for (uint32_t i = 0; i < n; i++) cum[i] = sum += c[i].bound;
-    uint32_t first = 0; /* terms [0, first) are non-essential */
+    if (np >= n) return 0; /* nothing selects a document */
+    uint32_t first = np; /* terms [0, first) are non-essential */
     while (first < n && cum[first] <= topk_threshold(h)) first++;
     while (first < n) {
         uint32_t d = DOC_END;
@@ -230,22 +234,34 @@ static int open_cursors(segment *s, uint32_t si, const rank_ctx *rx, const flat_
     return 0;
 }
 
-int rank_flat(lode_index *ix, const rank_ctx *rx, const flat_term *terms, uint32_t n, const flat_term *excluded,
-              uint32_t n_excluded, int all, topk *h, lode_error *err) {
-    if (n == 0 || n > LODE_MAX_QUERY_TERMS || n_excluded > LODE_MAX_QUERY_TERMS)
+static int flat_top_k(lode_index *ix, const rank_ctx *rx, const flat_term *terms, uint32_t n, const flat_term *probes,
+                      uint32_t n_probes, const flat_term *excluded, uint32_t n_excluded, int all, topk *h,
+                      lode_error *err) {
+    if (n == 0 || n > LODE_MAX_QUERY_TERMS || n_excluded > LODE_MAX_QUERY_TERMS || n_probes > LODE_MAX_QUERY_TERMS)
         return n ? lode_fail(err, LODE_ELIMIT, "too many query terms") : 0;
-    cursor *c = lode_malloc((n + n_excluded) * sizeof *c);
+    cursor *c = lode_malloc((n_probes + n + n_excluded) * sizeof *c);
     if (!c) return lode_fail(err, LODE_ENOMEM, "out of memory");
     int rc = 0;
     for (uint32_t si = 0; si < ix->seg_count && !rc; si++) {
         segment *s = ix->segs[si];
-        uint32_t opened, missing, xo, xm;
-        rc = open_cursors(s, si, rx, terms, n, c, &opened, &missing, err);
-        if (!rc) rc = open_cursors(s, si, rx, excluded, n_excluded, c + opened, &xo, &xm, err);
+        uint32_t po = 0, pm = 0, opened = 0, missing = 0, xo = 0, xm = 0;
+        rc = open_cursors(s, si, rx, probes, n_probes, c, &po, &pm, err);
+        if (!rc) rc = open_cursors(s, si, rx, terms, n, c + po, &opened, &missing, err);
+        if (!rc) rc = open_cursors(s, si, rx, excluded, n_excluded, c + po + opened, &xo, &xm, err);
         if (rc || opened == 0 || (all && missing)) continue;
-        rc = all ? eval_and(s, si, c, opened, c + opened, xo, rx, h, err)
-                 : eval_or(s, si, c, opened, c + opened, xo, rx, h, err);
+        rc = all ? eval_and(s, si, c + po, opened, c + po + opened, xo, rx, h, err)
+                 : eval_or(s, si, c, po + opened, po, c + po + opened, xo, rx, h, err);
     }
     lode_free(c);
     return rc;
+}
+
+int rank_flat(lode_index *ix, const rank_ctx *rx, const flat_term *terms, uint32_t n, const flat_term *excluded,
+              uint32_t n_excluded, int all, topk *h, lode_error *err) {
+    return flat_top_k(ix, rx, terms, n, NULL, 0, excluded, n_excluded, all, h, err);
+}
+
+int rank_flat_probed(lode_index *ix, const rank_ctx *rx, const flat_term *terms, uint32_t n, const flat_term *probes,
+                     uint32_t n_probes, const flat_term *excluded, uint32_t n_excluded, topk *h, lode_error *err) {
+    return flat_top_k(ix, rx, terms, n, probes, n_probes, excluded, n_excluded, 0, h, err);
 }

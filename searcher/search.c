@@ -117,12 +117,24 @@ int lode_search(lode_results **out, lode_index *ix, const char *query, const lod
     if (opts->bm25_k1 > 0) rx.k1 = opts->bm25_k1;
     if (opts->bm25_b > 0 && opts->bm25_b <= 1) rx.b = opts->bm25_b;
     if (opts->title_weight >= 1) rx.tw = opts->title_weight;
+    expand_params ep = {EXPAND_DOCS, EXPAND_TERMS, EXPAND_QUERY_WEIGHT};
+    if (opts->version >= 2) {
+        if (opts->expand_docs)
+            ep.docs = opts->expand_docs < LODE_MAX_EXPAND_DOCS ? opts->expand_docs : LODE_MAX_EXPAND_DOCS;
+        if (opts->expand_terms)
+            ep.terms = opts->expand_terms < LODE_MAX_EXPAND_TERMS ? opts->expand_terms : LODE_MAX_EXPAND_TERMS;
+        if (opts->expand_weight > 0 && opts->expand_weight <= 1) ep.query_weight = opts->expand_weight;
+    }
+    int expand = !(opts->flags & LODE_SEARCH_NO_EXPAND) && ep.query_weight < 1;
     int rc = analyzer_new(&a, ix->stemmer, err);
     if (!rc)
         rc = query_parse(&tree, query, qlen, (opts->flags & LODE_SEARCH_STRICT) != 0,
                          (opts->flags & LODE_SEARCH_ALL_WORDS) != 0, &note, err);
     if (!rc) rc = query_bind(&bq, tree, ix, a, &rx, err);
-    if (!rc) rc = query_top_k(ix, &bq, &rx, limit, &top, &top_n, err);
+    if (!rc && expand)
+        rc = expand_top_k(ix, a, &bq, &rx, &ep, limit, &top, &top_n, err);
+    else if (!rc)
+        rc = query_top_k(ix, &bq, &rx, limit, &top, &top_n, err);
     if (rc) goto done;
     r = lode_calloc(1, sizeof *r);
     if (!r || !(r->hits = lode_calloc(top_n ? top_n : 1, sizeof *r->hits))) {

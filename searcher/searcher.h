@@ -72,6 +72,10 @@ typedef struct flat_term {
  * Documents that hold an `excluded` term are skipped. */
 int rank_flat(lode_index *ix, const rank_ctx *rx, const flat_term *terms, uint32_t n, const flat_term *excluded,
               uint32_t n_excluded, int all, topk *h, lode_error *err);
+/* Any term, with `probes`: terms that add to the score of the documents the
+ * other terms select but never select one themselves (query expansion). */
+int rank_flat_probed(lode_index *ix, const rank_ctx *rx, const flat_term *terms, uint32_t n, const flat_term *probes,
+                     uint32_t n_probes, const flat_term *excluded, uint32_t n_excluded, topk *h, lode_error *err);
 
 /* ------------------------------------------------------------------------ */
 /* Interface to query_eval.c: a query tree bound to an index                 */
@@ -143,6 +147,30 @@ typedef struct match {
 
 int query_matches(lode_index *ix, const bound_query *b, const rank_ctx *rx, uint32_t seg, uint32_t doc,
                   match **out, size_t *count, lode_error *err);
+
+/* ------------------------------------------------------------------------ */
+/* Interface to expand.c: pseudo-relevance feedback                          */
+/* ------------------------------------------------------------------------ */
+
+/* Defaults of the expansion (docs/RANKING.md): RM3 with the feedback
+ * documents and terms of the usual toolkits (Terrier 3 and 10, Anserini
+ * and Indri 10 and 10) and Anserini's and Indri's weight of the query. */
+#define EXPAND_DOCS 5
+#define EXPAND_TERMS 10
+#define EXPAND_QUERY_WEIGHT 0.5
+
+typedef struct expand_params {
+    uint32_t docs;       /* feedback documents (R) */
+    uint32_t terms;      /* expansion terms chosen (E) */
+    double query_weight; /* lambda: weight of the query as typed, (0, 1) */
+} expand_params;
+
+/* Top-k for a bound query expanded with terms of its best documents; the
+ * documents are those the query matches, re-ranked. `b` is left as it is
+ * (passages and highlights come from it). `a` analyses the feedback
+ * documents. Errors: those of query_top_k, LODE_ENOMEM. */
+int expand_top_k(lode_index *ix, analyzer *a, const bound_query *b, const rank_ctx *rx, const expand_params *p,
+                 size_t k, scored_doc **out, size_t *count, lode_error *err);
 
 /* ------------------------------------------------------------------------ */
 /* Interface to snippet.c                                                    */

@@ -475,6 +475,30 @@ def test_colour_rules():
     check(b"\x1b[31m" not in out and b"?[31m" in out, "a terminal never gets a file's escape sequences: %r" % out)
 
 
+# --- query expansion ---------------------------------------------------------
+
+def trec_docs(r):
+    return [line.split(" ")[2] for line in r.stdout.decode().splitlines()]
+
+
+def test_expansion_options():
+    q = "glycinate sleep"
+    default = search("--format", "trec", "-n", "100", q)
+    plain = search("--format", "trec", "-n", "100", "--no-expand", q)
+    weight_one = search("--format", "trec", "-n", "100", "--expand", "5,10,1", q)
+    check(default.returncode == 0 and plain.returncode == 0 and weight_one.returncode == 0,
+          "--no-expand and --expand run: %r %r" % (plain.stderr, weight_one.stderr))
+    check(plain.stdout == weight_one.stdout, "--expand D,T,1 is --no-expand")
+    check(sorted(trec_docs(default)) == sorted(trec_docs(plain)), "expansion finds the same documents, reordered")
+    check(search("--format", "trec", "--expand", "3,20,0.3", q).returncode == 0, "--expand 3,20,0.3 runs")
+    for bad in ("5,10", "0,10,0.5", "5,0,0.5", "5,10,0", "5,10,1.5", "5,-1,0.5", "5,10,0.5x", "a,b,c"):
+        r = search("--expand", bad, q)
+        check(r.returncode == 2 and b"--expand takes" in r.stderr, "--expand %s is a usage error: %r" % (bad, r.stderr))
+    # grep lists every matching file in path order: expansion changes nothing there
+    check(search("--color=never", "--grep", q).stdout == search("--color=never", "--grep", "--no-expand", q).stdout,
+          "grep output does not depend on expansion")
+
+
 # --- help, version, manual ----------------------------------------------------
 
 def test_help_version_and_manual_agree():

@@ -32,8 +32,42 @@ const char *lode_strerror(int code) {
     }
 }
 
+/* A new, empty index object named `path`, or NULL. */
+static lode_index *index_new(const char *path) {
+    lode_index *ix = lode_calloc(1, sizeof *ix);
+    if (!ix) return NULL;
+    if (!(ix->path = lode_strdup(path)) || pthread_mutex_init(&ix->pool_mu, NULL) != 0) {
+        lode_free(ix->path);
+        lode_free(ix);
+        return NULL;
+    }
+    ix->pool_ready = 1;
+    return ix;
+}
+
+int index_take_analyzer(lode_index *ix, analyzer **out, lode_error *err) {
+    *out = NULL;
+    pthread_mutex_lock(&ix->pool_mu);
+    if (ix->pool_n) *out = ix->pool[--ix->pool_n];
+    pthread_mutex_unlock(&ix->pool_mu);
+    return *out ? 0 : analyzer_new(out, ix->stemmer, err);
+}
+
+void index_return_analyzer(lode_index *ix, analyzer *a) {
+    if (!a) return;
+    pthread_mutex_lock(&ix->pool_mu);
+    if (ix->pool_n < INDEX_ANALYZER_POOL) {
+        ix->pool[ix->pool_n++] = a;
+        a = NULL;
+    }
+    pthread_mutex_unlock(&ix->pool_mu);
+    analyzer_free(a);
+}
+
 void lode_index_close(lode_index *ix) {
     if (!ix) return;
+    for (uint32_t i = 0; i < ix->pool_n; i++) analyzer_free(ix->pool[i]);
+    if (ix->pool_ready) pthread_mutex_destroy(&ix->pool_mu);
     for (uint32_t i = 0; i < ix->seg_count; i++) segment_close(ix->segs[i]);
     lode_free(ix->segs);
     lode_free(ix->path);
@@ -97,11 +131,8 @@ int lode_index_open(lode_index **out, const char *path, lode_error *err) {
         return lode_fail(err, e == ENOENT ? LODE_ENOTFOUND : LODE_EIO, "cannot open index %s: %s", path,
                          e == ENOENT ? "no such file or folder" : "cannot stat");
     }
-    lode_index *ix = lode_calloc(1, sizeof *ix);
-    if (!ix || !(ix->path = lode_strdup(path))) {
-        lode_free(ix);
-        return lode_fail(err, LODE_ENOMEM, "out of memory");
-    }
+    lode_index *ix = index_new(path);
+    if (!ix) return lode_fail(err, LODE_ENOMEM, "out of memory");
     int rc = 0;
     if (S_ISDIR(st.st_mode)) {
         int retry = 0;
@@ -140,11 +171,8 @@ int lode_index_open_memory(lode_index **out, const void *data, size_t size, cons
     *out = NULL;
     if (!data && size) return lode_fail(err, LODE_EINVAL, "no index bytes given");
     if (!name) name = "(memory)";
-    lode_index *ix = lode_calloc(1, sizeof *ix);
-    if (!ix || !(ix->path = lode_strdup(name))) {
-        lode_free(ix);
-        return lode_fail(err, LODE_ENOMEM, "out of memory");
-    }
+    lode_index *ix = index_new(name);
+    if (!ix) return lode_fail(err, LODE_ENOMEM, "out of memory");
     segment *s;
     int rc = segment_open_memory(&s, data ? data : "", size, name, err);
     if (!rc) {

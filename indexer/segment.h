@@ -7,6 +7,7 @@
 #ifndef LODE_SEGMENT_H
 #define LODE_SEGMENT_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 
 #include "format.h"
@@ -354,6 +355,10 @@ int fsync_dir(const char *dir, lode_error *err);
 /* Interface to index.c: an opened index (all live segments)                 */
 /* ------------------------------------------------------------------------ */
 
+/* Analyzers an open index keeps for its searches: one per thread searching
+ * at once is ideal; a few MiB each at most (their caches are bounded). */
+#define INDEX_ANALYZER_POOL 4
+
 struct lode_index {
     char *path;            /* owned */
     segment **segs;        /* owned, seg_count of them */
@@ -364,6 +369,19 @@ struct lode_index {
     uint64_t passages;
     uint64_t generation;
     char stemmer[64];
+    /* analyzers of finished searches, kept with their stem caches warm for
+     * the next ones (expansion re-analyses documents: a cold cache runs
+     * Snowball on every word of them); guarded by pool_mu */
+    pthread_mutex_t pool_mu;
+    int pool_ready;
+    analyzer *pool[INDEX_ANALYZER_POOL];
+    uint32_t pool_n;
 };
+
+/* An analyzer for the index's stemmer: from the pool or new. Returns 0,
+ * LODE_ENOMEM. Thread-safe. */
+int index_take_analyzer(lode_index *ix, analyzer **out, lode_error *err);
+/* Give it back (freed when the pool is full). Thread-safe. */
+void index_return_analyzer(lode_index *ix, analyzer *a);
 
 #endif /* LODE_SEGMENT_H */

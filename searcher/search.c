@@ -126,7 +126,7 @@ int lode_search(lode_results **out, lode_index *ix, const char *query, const lod
         if (opts->expand_weight > 0 && opts->expand_weight <= 1) ep.query_weight = opts->expand_weight;
     }
     int expand = !(opts->flags & LODE_SEARCH_NO_EXPAND) && ep.query_weight < 1;
-    int rc = analyzer_new(&a, ix->stemmer, err);
+    int rc = index_take_analyzer(ix, &a, err);
     if (!rc)
         rc = query_parse(&tree, query, qlen, (opts->flags & LODE_SEARCH_STRICT) != 0,
                          (opts->flags & LODE_SEARCH_ALL_WORDS) != 0, &note, err);
@@ -163,6 +163,6 @@ done:
     lode_free(note);
     bound_query_free(&bq);
     qnode_free(tree);
-    analyzer_free(a);
+    index_return_analyzer(ix, a);
     return rc;
 }

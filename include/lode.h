@@ -345,11 +345,18 @@ typedef struct lode_index_info {
  * lode_writer_stats. Cannot fail. Thread-safe. */
 LODE_EXPORT void lode_index_get_info(const lode_index *ix, lode_index_info *out);
 
-/* Read and check every checksum of every segment: the header, each
- * section's CRC-32 and every page. Returns LODE_ECORRUPT with the file and
- * section named in `err` on the first problem, LODE_EINVAL when `ix` is
- * NULL. Reads the whole index. Thread-safe: may run while other threads
- * search the same index. */
+/* Verify the whole index: every checksum of every segment (the header,
+ * each section's CRC-32 and every page), then every structure, decoded and
+ * held to the format's invariants (docs/FORMAT.md §7): document records
+ * and passage tables, every stored-text block, every lexicon and
+ * vocabulary entry, every posting and position, and the counts and score
+ * bounds that must agree with them. An index that passes can be searched
+ * without a corruption error. Returns LODE_ECORRUPT with the file and
+ * section named in `err` on the first problem, LODE_ENOMEM, LODE_EINVAL
+ * when `ix` is NULL. Reads the whole index (linear time; memory for one
+ * text block and one document's positions and passages, besides the
+ * mapping). Thread-safe: may run while other threads search the same
+ * index. */
 LODE_EXPORT int lode_index_check(lode_index *ix, lode_error *err);
 
 typedef struct lode_search_options {

@@ -1,8 +1,9 @@
 /*
  * index.c - lode_index: opens an index folder (its MANIFEST and every live
  * segment) or a single segment file (a bundle), sums the global statistics
- * that ranking needs, and checks integrity on request. Also the library's
- * version and error strings. Called by the searcher and by embedders.
+ * that ranking needs, and checks integrity on request (every checksum,
+ * then every structure: check.c). Also the library's version and error
+ * strings. Called by the searcher and by embedders.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -205,6 +206,7 @@ int lode_index_check(lode_index *ix, lode_error *err) {
     if (!ix) return lode_fail(err, LODE_EINVAL, "invalid argument");
     for (uint32_t i = 0; i < ix->seg_count; i++) {
         int rc = segment_check_all(ix->segs[i], err);
+        if (!rc) rc = segment_verify(ix->segs[i], err);
         if (rc) return rc;
     }
     return 0;

@@ -20,7 +20,8 @@
  * index as one self-contained file; --compact INDEX re-indexes an index
  * from its stored text into one segment (in place, into -o, or as a
  * bundle); --emit-c NAME prints a bundle as C source, to be compiled into a
- * program that opens it with lode_index_open_memory(); --check verifies.
+ * program that opens it with lode_index_open_memory(); --check verifies
+ * every checksum and decodes every structure.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -63,7 +64,7 @@ static const char HELP_OPTIONS[] =
     "  --memory MB           memory budget before a segment is written (default 256)\n"
     "  --compact             rewrite the index INDEX as one segment, from its stored text\n"
     "  --emit-c NAME         print BUNDLE as C source: const unsigned char NAME[]\n"
-    "  --check               verify every checksum of INDEX and exit\n"
+    "  --check               verify every checksum and structure of INDEX and exit\n"
     "  -q, --quiet           no progress line, no summary (read errors are still named)\n"
     "  -v, --verbose         also name every file skipped or left out, and why\n"
     "  -h, --help            this help;  --version  the version\n"
@@ -279,8 +280,9 @@ static int check_index(const char *path) {
     }
     lode_index_info info;
     lode_index_get_info(ix, &info);
-    printf("%s: ok: %llu documents, %llu passages, %llu tokens, %u segments, stemmer %s\n", path,
-           (unsigned long long)info.documents, (unsigned long long)info.passages,
+    printf("%s: ok, every checksum and structure verified: %llu documents, %llu passages, %llu tokens, "
+           "%u segments, stemmer %s\n",
+           path, (unsigned long long)info.documents, (unsigned long long)info.passages,
            (unsigned long long)info.tokens, info.segments, info.stemmer);
     lode_index_close(ix);
     return 0;
@@ -557,8 +559,8 @@ static int read_file(const char *path, unsigned char **out, size_t *size, char *
 }
 
 /* --emit-c NAME BUNDLE: the bundle as a C array, checked first (it must
- * open and pass every checksum: a program would only find out at run
- * time). Plain C that any C or C++ compiler takes: the extern declarations
+ * open and pass the full check, checksums and structures: a program would
+ * only find out at run time). Plain C that any C or C++ compiler takes: the extern declarations
  * give the array external linkage in C++ too, where a const at file scope
  * would otherwise be local. Only the file name of BUNDLE is written, so the
  * output does not depend on where it was built. */

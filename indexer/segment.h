@@ -194,6 +194,10 @@ int segment_view(segment *s, int section, uint64_t off, uint64_t len, const uint
                  lode_error *err);
 /* Verify every section checksum and every page (lode_index_check). */
 int segment_check_all(segment *s, lode_error *err);
+/* Decode every structure and hold it to the format's invariants (check.c;
+ * lode_index_check, after segment_check_all): LODE_ECORRUPT naming the
+ * section of the first inconsistency, LODE_ENOMEM, or 0. */
+int segment_verify(segment *s, lode_error *err);
 const char *section_name(int id);
 
 typedef struct doc_record {

@@ -47,7 +47,7 @@ usage: lode-index [-o INDEX|--bundle FILE] [--include GLOB] [--exclude GLOB] [--
   --memory MB           memory budget before a segment is written (default 256)
   --compact             rewrite the index INDEX as one segment, from its stored text
   --emit-c NAME         print BUNDLE as C source: const unsigned char NAME[]
-  --check               verify every checksum of INDEX and exit
+  --check               verify every checksum and structure of INDEX and exit
   -q, --quiet           no progress line, no summary (read errors are still named)
   -v, --verbose         also name every file skipped or left out, and why
   -h, --help            this help;  --version  the version
@@ -233,7 +233,8 @@ def test_summary_is_golden_with_the_time_masked():
         check(r.stdout == b"", "nothing on stdout")
         r = run([INDEX_BIN, "--check", idx])
         check(r.returncode == 0, "--check exits 0 on a good index")
-        check(text(r.stdout) == "%s: ok: 2 documents, 2 passages, 9 tokens, 1 segments, stemmer english\n" % idx,
+        check(text(r.stdout) == ("%s: ok, every checksum and structure verified: 2 documents, 2 passages, "
+                                 "9 tokens, 1 segments, stemmer english\n" % idx),
               "golden --check line: %r" % r.stdout)
 
 

@@ -4,7 +4,8 @@
  * against an oracle kept while the documents were generated: every term's
  * df/cf/maxima, every posting (doc, tf, title tf), positions, advance to
  * random targets, block score bounds, document records, stored text across
- * 16 KiB block boundaries, passage tables, prefix enumeration; hand-made
+ * 16 KiB block boundaries, passage tables, prefix enumeration, the full
+ * check (segment_check_all and segment_verify) passing; hand-made
  * title cases; empty segments; and damaged files (a flipped byte in a
  * section or in the header, truncation, a foreign version).
  *
@@ -1142,6 +1143,7 @@ TEST(empty_segment) {
         CHECK(segment_prefix_terms(s, "w", 1, on_prefix_term, &v, &err) == 0);
         CHECK_EQ_U64(v.visited, 0);
         CHECK_EQ_U64(segment_check_all(s, &err), 0);
+        CHECK_EQ_U64(segment_verify(s, &err), 0);
         doc_record rec;
         CHECK(segment_doc(s, 0, &rec, &err) != 0); /* no document 0 */
         segment_close(s);
@@ -1188,6 +1190,7 @@ TEST(segment_without_terms) {
         int found = 1;
         CHECK(segment_lookup(s, "a", 1, &ti, &found, &err) == 0 && !found);
         CHECK_EQ_U64(segment_check_all(s, &err), 0);
+        CHECK_EQ_U64(segment_verify(s, &err), 0);
         segment_close(s);
     }
     tmp_remove(dir);
@@ -1309,6 +1312,8 @@ TEST(title_tf_hand_made) {
     term_info ti;
     int found = 1;
     CHECK(segment_lookup(s, "alph", 4, &ti, &found, &err) == 0 && !found);
+    CHECK_EQ_U64(segment_check_all(s, &err), 0);
+    CHECK_EQ_U64(segment_verify(s, &err), 0);
     segment_close(s);
     tmp_remove(dir);
 }
@@ -1326,6 +1331,11 @@ static void verify_all(segment *s, const corpus *c, uint64_t seed, uint32_t doc_
     lode_error err;
     snprintf(ctx_, sizeof ctx_, "check_all");
     int rc = segment_check_all(s, &err);
+    LCHECK_EQ(rc, 0);
+    if (rc) fprintf(stderr, "%s\n", err.message);
+    /* every structure holds together (lode_index_check's second half) */
+    snprintf(ctx_, sizeof ctx_, "verify");
+    rc = segment_verify(s, &err);
     LCHECK_EQ(rc, 0);
     if (rc) fprintf(stderr, "%s\n", err.message);
 }

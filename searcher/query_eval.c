@@ -507,13 +507,19 @@ static int slot_positions(eval *ev, slot_it *s) {
     for (uint32_t i = 0; i < s->n; i++) {
         if (s->pc[i].doc != s->doc) continue;
         uint32_t tf = postings_tf(&s->pc[i]);
+        /* a damaged tf must not size the buffer: one position holds one
+         * word, so the slot's terms have at most the document's length */
+        if (doc_lengths(ev, s->doc)) return ev->rc;
+        if ((uint64_t)s->npos + tf > ev->len)
+            return ev->rc = lode_corrupt(ev->err, ev->seg->name, "POSTINGS", "term frequency above the document's length");
         if (s->npos + tf > s->cappos) {
-            uint32_t cap = s->cappos ? s->cappos : 64;
-            while (cap < s->npos + tf) cap *= 2;
+            uint64_t cap = s->cappos ? s->cappos : 64;
+            while (cap < (uint64_t)s->npos + tf) cap *= 2;
+            if (cap > UINT32_MAX) cap = UINT32_MAX;
             uint64_t *v = lode_realloc(s->pos, cap * sizeof *v);
             if (!v) return ev->rc = lode_fail(ev->err, LODE_ENOMEM, "out of memory");
             s->pos = v;
-            s->cappos = cap;
+            s->cappos = (uint32_t)cap;
         }
         /* positions arrive as u32; widen in place from the end of the room */
         uint32_t *tmp = (uint32_t *)(s->pos + s->npos);

@@ -177,21 +177,104 @@ static void progress_file(progress *p, uint64_t bytes) {
     if (!p->shown || t - p->last >= 0.1) progress_draw(p, t);
 }
 
+/* Length of the well-formed UTF-8 character at s (no overlong forms,
+ * surrogates or values above U+10FFFF), or 0 when s does not start one. */
+static size_t utf8_len(const unsigned char *s, size_t avail) {
+    unsigned char c = s[0], lo = 0x80, hi = 0xBF;
+    size_t n;
+    if (c < 0x80) return 1;
+    if (c >= 0xC2 && c <= 0xDF) {
+        n = 2;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+        n = 3;
+        if (c == 0xE0) lo = 0xA0;
+        if (c == 0xED) hi = 0x9F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        n = 4;
+        if (c == 0xF0) lo = 0x90;
+        if (c == 0xF4) hi = 0x8F;
+    } else {
+        return 0;
+    }
+    if (avail < n || s[1] < lo || s[1] > hi) return 0;
+    for (size_t i = 2; i < n; i++)
+        if ((s[i] & 0xC0) != 0x80) return 0;
+    return n;
+}
+
+/* Length of the character at s if a message may show it as it is: a
+ * printable ASCII character but '"' and '\', or a well-formed UTF-8
+ * character but a C1 control (U+0080 to U+009F, which some terminals
+ * obey). 0 for anything else. */
+static size_t shown_len(const unsigned char *s, size_t avail) {
+    size_t len = utf8_len(s, avail);
+    if (len == 1) return s[0] >= 0x20 && s[0] != 0x7f && s[0] != '"' && s[0] != '\\';
+    if (len == 2 && s[0] == 0xC2 && s[1] < 0xA0) return 0;
+    return len;
+}
+
+/* A path as a message names it. A file name may hold any byte but '/' and
+ * NUL: printed raw, a newline would split the warning in two, an escape
+ * sequence would drive the terminal, and bytes that are not UTF-8 would not
+ * say which file was meant. So a path with such a character, '"', '\' or
+ * ": " (which ends the path in "PATH: reason") is printed as git prints
+ * such names: in double quotes, with \" \\ \t \n \r, and \ooo (octal) for
+ * each byte of any other character that cannot be shown. Any other path,
+ * valid UTF-8 included, is printed as it is. */
+static void put_path(const char *path) {
+    const unsigned char *s = (const unsigned char *)path;
+    size_t n = strlen(path), i, len;
+    int plain = strstr(path, ": ") == NULL;
+    for (i = 0; i < n && plain; i += len) plain = (len = shown_len(s + i, n - i)) > 0;
+    if (plain) {
+        fputs(path, stderr);
+        return;
+    }
+    putc('"', stderr);
+    for (i = 0; i < n; i += len) {
+        if ((len = shown_len(s + i, n - i)) > 0) {
+            fwrite(s + i, 1, len, stderr);
+            continue;
+        }
+        len = 1;
+        const char *esc = s[i] == '"' ? "\\\"" : s[i] == '\\' ? "\\\\" : s[i] == '\t' ? "\\t"
+                        : s[i] == '\n' ? "\\n" : s[i] == '\r' ? "\\r" : NULL;
+        if (esc)
+            fputs(esc, stderr);
+        else
+            fprintf(stderr, "\\%03o", (unsigned)s[i]);
+    }
+    putc('"', stderr);
+}
+
+/* "lode-index: WHAT PATH: MESSAGE" for the file of an event. Messages of
+ * read errors name the file first, as an error message of the library
+ * does; the path is said once, quoted when it must be. The rest of the
+ * message may quote the file system too (an ignore rule): its control
+ * characters are shown as '?'. */
+static void say(cli *c, const char *what, const lode_event *ev) {
+    const char *msg = ev->message ? ev->message : "";
+    size_t n = strlen(ev->path);
+    if (strncmp(msg, ev->path, n) == 0 && msg[n] == ':' && msg[n + 1] == ' ') msg += n + 2;
+    progress_clear(&c->pg);
+    fprintf(stderr, "lode-index: %s", what);
+    put_path(ev->path);
+    fputs(": ", stderr);
+    for (; *msg; msg++) putc((unsigned char)*msg < 0x20 || *msg == 0x7f ? '?' : *msg, stderr);
+    putc('\n', stderr);
+}
+
 static void on_event(void *ctx, const lode_event *ev) {
     cli *c = ctx;
     switch (ev->kind) {
     case LODE_EVENT_INDEXED:
     case LODE_EVENT_SKIPPED_BINARY:
         progress_file(&c->pg, ev->bytes);
-        if (ev->kind == LODE_EVENT_SKIPPED_BINARY && c->verbose) {
-            progress_clear(&c->pg);
-            fprintf(stderr, "lode-index: skipped %s: %s\n", ev->path, ev->message);
-        }
+        if (ev->kind == LODE_EVENT_SKIPPED_BINARY && c->verbose) say(c, "skipped ", ev);
         break;
     case LODE_EVENT_SKIPPED_ERROR:
         progress_file(&c->pg, ev->bytes);
-        progress_clear(&c->pg);
-        fprintf(stderr, "lode-index: warning: %s: %s\n", ev->path, ev->message);
+        say(c, "warning: ", ev);
         break;
     case LODE_EVENT_SKIPPED_LIMIT:
         progress_file(&c->pg, 0);
@@ -199,19 +282,13 @@ static void on_event(void *ctx, const lode_event *ev) {
          * limit: a file the user expected in the index, a warning */
         if (c->max_filesize && ev->bytes > c->max_filesize) {
             c->skipped_asked++;
-            if (!c->verbose) break;
-            progress_clear(&c->pg);
-            fprintf(stderr, "lode-index: skipped %s: %s\n", ev->path, ev->message);
+            if (c->verbose) say(c, "skipped ", ev);
         } else {
-            progress_clear(&c->pg);
-            fprintf(stderr, "lode-index: warning: %s: %s\n", ev->path, ev->message);
+            say(c, "warning: ", ev);
         }
         break;
     case LODE_EVENT_SKIPPED_IGNORED:
-        if (c->verbose) {
-            progress_clear(&c->pg);
-            fprintf(stderr, "lode-index: skipped %s: %s\n", ev->path, ev->message);
-        }
+        if (c->verbose) say(c, "skipped ", ev);
         break;
     case LODE_EVENT_SEGMENT_FLUSHED:
         if (c->verbose) {

@@ -72,7 +72,13 @@ static void out_flush(seg_out *o) {
 static void out_write(seg_out *o, const void *data, size_t n, int in_section) {
     if (o->rc || n == 0) return;
     const uint8_t *p = data;
-    if (in_section) o->sec_crc = (uint32_t)crc32(o->sec_crc, p, (uInt)n);
+    /* zlib's length is a uInt: a section of 4 GiB or more (the stored text
+     * of a large bundle) is checksummed a GiB at a time, as the reader does */
+    for (size_t done = 0; in_section && done < n;) {
+        uInt take = n - done > ((size_t)1 << 30) ? (uInt)1 << 30 : (uInt)(n - done);
+        o->sec_crc = (uint32_t)crc32(o->sec_crc, p + done, take);
+        done += take;
+    }
     size_t left = o->covering ? n : 0;
     const uint8_t *q = p;
     while (left) {

@@ -604,7 +604,10 @@ int walk_path(const char *root, const walk_options *opts, walk_file_fn on_file, 
             rc = visit(&w, d->path_len, name);
         }
     } else {
-        warn(&w, root, "not a regular file, skipped");
+        /* a FIFO, socket or device named as the root: nothing that can be
+         * indexed, so an error like a root that cannot be read (a FIFO
+         * found inside a folder is only a warning, in visit()) */
+        rc = lode_fail(err, LODE_EIO, "%s: not a regular file or a folder", root);
     }
     while (w.depth > 0) pop_folder(&w);
     while (w.nframes > 0) frame_free(&w.frames[--w.nframes]);

@@ -360,11 +360,40 @@ static void json_string(const char *p, size_t n) {
     putchar('"');
 }
 
+/* "path_bytes": the path's bytes in base64 (RFC 4648), for a path that is
+ * not valid UTF-8: "path" replaces each invalid byte with U+FFFD, which
+ * loses which file it was ("a\xFF" and "a\xFE" print alike). ripgrep's
+ * JSON does the same for such paths. Nothing when the path is valid. */
+static void json_path_bytes(const char *path) {
+    static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    const unsigned char *s = (const unsigned char *)path;
+    size_t n = strlen(path), i = 0, len;
+    while (i < n && (len = utf8_len(s + i, n - i)) > 0) i += len;
+    if (i == n) return;
+    put_str(",\"path_bytes\":\"");
+    for (i = 0; i + 2 < n; i += 3) {
+        uint32_t v = (uint32_t)s[i] << 16 | (uint32_t)s[i + 1] << 8 | s[i + 2];
+        putchar(b64[v >> 18]);
+        putchar(b64[v >> 12 & 63]);
+        putchar(b64[v >> 6 & 63]);
+        putchar(b64[v & 63]);
+    }
+    if (i < n) {
+        uint32_t v = (uint32_t)s[i] << 16 | (i + 1 < n ? (uint32_t)s[i + 1] << 8 : 0);
+        putchar(b64[v >> 18]);
+        putchar(b64[v >> 12 & 63]);
+        putchar(i + 1 < n ? b64[v >> 6 & 63] : '=');
+        putchar('=');
+    }
+    putchar('"');
+}
+
 /* One object per passage (docs/lode-search.md has the schema); a document
  * matched without a passage (a query of only path:) gets one with nulls. */
 static void json_passage(const char *path, const lode_hit *h, size_t rank, const lode_passage *p) {
     put_str("{\"path\":");
     json_string(path, strlen(path));
+    json_path_bytes(path);
     put_str(",\"title\":");
     json_string(h->title, strlen(h->title));
     printf(",\"score\":%.6f,\"rank\":%zu", h->score, rank);

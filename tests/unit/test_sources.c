@@ -441,6 +441,31 @@ TEST(manifest_fifo_does_not_block_the_walk) {
     free(tmp);
 }
 
+TEST(root_that_is_a_fifo_or_a_device_is_an_error) {
+    char *tmp = make_tmp();
+    char *fifo = join(tmp, "fifo");
+    CHECK(mkfifo(fifo, 0644) == 0);
+    lode_error err;
+    memset(&err, 0, sizeof err);
+    seen s;
+    memset(&s, 0, sizeof s);
+    /* nothing there can be indexed: an error, as for a root that cannot
+     * be read, not a warning and an empty index */
+    CHECK_EQ_U64(walk_path(fifo, NULL, on_file, on_warn, &s, &err), (uint64_t)LODE_EIO);
+    CHECK(contains(err.message, fifo));
+    CHECK(contains(err.message, "not a regular file or a folder"));
+    if (access("/dev/null", F_OK) == 0) {
+        CHECK_EQ_U64(walk_path("/dev/null", NULL, on_file, on_warn, &s, &err), (uint64_t)LODE_EIO);
+        CHECK(contains(err.message, "/dev/null"));
+    }
+    CHECK_EQ_U64(s.nfiles, 0);
+    CHECK_EQ_U64(s.nwarn, 0);
+    seen_free(&s);
+    free(fifo);
+    remove_tree(tmp);
+    free(tmp);
+}
+
 TEST(callback_value_stops_the_walk) {
     char *tmp = make_tmp();
     write_file(tmp, "1.txt", "1", 1);
@@ -871,6 +896,59 @@ TEST(read_over_the_limit_is_refused) {
     free(tmp);
 }
 
+/* The walk saw one size; by the time the file is read it has another. The
+ * read takes the file as it is then, within the limit. */
+TEST(read_takes_a_file_changed_since_the_walk_as_it_is_now) {
+    char *tmp = make_tmp();
+    char hundred[100];
+    memset(hundred, 'h', sizeof hundred);
+    write_file(tmp, "f.txt", hundred, sizeof hundred);
+    char *path = join(tmp, "f.txt");
+    seen s;
+    memset(&s, 0, sizeof s);
+    CHECK_EQ_U64(walk_path(tmp, NULL, on_file, on_warn, &s, NULL), 0);
+    REQUIRE(s.nfiles == 1);
+    CHECK_EQ_U64(s.sizes[0], 100);
+    lode_buf b;
+    buf_init(&b);
+    lode_error err;
+    memset(&err, 0, sizeof err);
+    /* truncated */
+    CHECK(truncate(path, 10) == 0);
+    CHECK_EQ_U64(source_read(path, 1000, &b, &err), 0);
+    CHECK(b.len == 10 && memcmp(b.data, hundred, 10) == 0);
+    /* grown, within the limit */
+    CHECK(truncate(path, 600) == 0);
+    CHECK_EQ_U64(source_read(path, 1000, &b, &err), 0);
+    CHECK_EQ_U64(b.len, 600);
+    /* grown past the limit */
+    CHECK(truncate(path, 5000) == 0);
+    CHECK_EQ_U64(source_read(path, 1000, &b, &err), (uint64_t)LODE_ELIMIT);
+    CHECK(contains(err.message, path));
+    CHECK(contains(err.message, "5000 bytes, more than the limit of 1000"));
+    CHECK_EQ_U64(b.len, 0);
+    /* replaced by a FIFO: refused at once, not read forever */
+    CHECK(unlink(path) == 0);
+    CHECK(mkfifo(path, 0644) == 0);
+    CHECK_EQ_U64(source_read(path, 1000, &b, &err), (uint64_t)LODE_EIO);
+    CHECK(contains(err.message, "not a regular file"));
+    /* a file whose size says 0 and holds more (/proc): read to its end, or
+     * refused one byte past the limit */
+    struct stat st;
+    if (stat("/proc/self/status", &st) == 0 && st.st_size == 0) {
+        CHECK_EQ_U64(source_read("/proc/self/status", 1 << 20, &b, &err), 0);
+        CHECK(b.len > 100 && memcmp(b.data, "Name:", 5) == 0);
+        CHECK_EQ_U64(source_read("/proc/self/status", 100, &b, &err), (uint64_t)LODE_ELIMIT);
+        CHECK(contains(err.message, "grew beyond the limit of 100 bytes while read"));
+        CHECK_EQ_U64(b.len, 0);
+    }
+    buf_free(&b);
+    seen_free(&s);
+    free(path);
+    remove_tree(tmp);
+    free(tmp);
+}
+
 TEST(read_refuses_fifos_and_folders_without_blocking) {
     char *tmp = make_tmp();
     char *fifo = join(tmp, "fifo");
@@ -957,6 +1035,7 @@ TEST_MAIN(TEST_CASE(walk_sorted_depth_first_with_skips_links_and_odd_names),
           TEST_CASE(missing_root_is_not_found),
           TEST_CASE(root_that_is_an_index_is_not_entered),
           TEST_CASE(manifest_fifo_does_not_block_the_walk),
+          TEST_CASE(root_that_is_a_fifo_or_a_device_is_an_error),
           TEST_CASE(callback_value_stops_the_walk),
           TEST_CASE(entries_vanishing_during_the_walk_are_warned),
           TEST_CASE(unreadable_folder_is_warned_with_the_reason),
@@ -968,6 +1047,7 @@ TEST_MAIN(TEST_CASE(walk_sorted_depth_first_with_skips_links_and_odd_names),
           TEST_CASE(read_replaces_the_buffer_with_the_file),
           TEST_CASE(read_of_a_missing_file_is_not_found),
           TEST_CASE(read_over_the_limit_is_refused),
+          TEST_CASE(read_takes_a_file_changed_since_the_walk_as_it_is_now),
           TEST_CASE(read_refuses_fifos_and_folders_without_blocking),
           TEST_CASE(unreadable_file_is_an_error_naming_the_path),
           TEST_CASE(binary_means_a_nul_within_the_sniff_window))

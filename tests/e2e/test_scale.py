@@ -170,11 +170,12 @@ def test_one_line_of_1_gib_is_indexed_and_found_at_its_offsets():
         check(r.returncode == 0, "exit 0: %d %r" % (r.returncode, r.stderr[-300:]))
         check(b"indexed 1 files (1.00 GiB" in r.stderr and b"skipped 0 binary, 0 unreadable, 0 too large" in r.stderr,
               "one document of 1 GiB, nothing skipped: %r" % r.stderr)
-        # Today the whole document is held several times over (its bytes,
-        # the stored copy, one 8-byte occurrence per word, qsort's buffer):
-        # about 4 times its size (3.6 to 4.0 measured). The inverter's
-        # rework should bring this down; this bound only catches a blow-up.
-        check(r.peak < 5 * size, "peak RSS %d MiB under 5 times the document" % (r.peak // MIB))
+        # The document's bytes are held while it is analysed, its postings
+        # grow by a byte or two per word and its compressed text stays in
+        # memory until the segment is written: about twice its size (1.98
+        # measured; before the inverter streamed postings per token it was
+        # 3.6 to 4.0). The bound catches a return to that.
+        check(r.peak < 2.5 * size, "peak RSS %d MiB under 2.5 times the document" % (r.peak // MIB))
 
         r = search(idx, "--json", FIRST.decode(), cwd=t)
         objs = json_objects(r, "first")
@@ -203,7 +204,7 @@ def test_one_line_of_1_gib_is_indexed_and_found_at_its_offsets():
         check(r.returncode == 0 and len(r.stdout) < 4000, "the terminal shows a passage, not the line")
 
         r = Run([INDEX_BIN, "--check", idx])
-        check(r.returncode == 0 and b": ok: 1 documents" in r.stdout, "--check: %r %r" % (r.stdout, r.stderr))
+        check(r.returncode == 0 and b": ok, every checksum and structure verified: 1 documents," in r.stdout, "--check: %r %r" % (r.stdout, r.stderr))
         report("1 GiB line: index of %d MiB checked in %.1f s" %
                (sum(os.path.getsize(os.path.join(idx, f)) for f in os.listdir(idx)) // MIB, r.seconds))
 
@@ -282,7 +283,7 @@ def test_a_million_tiny_files_are_all_indexed_in_bounded_memory():
         check(segments >= 2, "the budget made it flush segments: %d" % segments)
 
         c = Run([INDEX_BIN, "--check", idx])
-        check(c.returncode == 0 and (": ok: %d documents" % total).encode() in c.stdout,
+        check(c.returncode == 0 and (": ok, every checksum and structure verified: %d documents," % total).encode() in c.stdout,
               "--check counts every document: %r %r" % (c.stdout, c.stderr))
 
         r = search(idx, "-l", "quetzalcoatl", cwd=t)

@@ -42,6 +42,7 @@ struct lode_writer {
     analyzer *an;
     inverter inv;
     size_t budget;
+    int segments_full;   /* LODE_MAX_SEGMENTS reached: no more segments can be written */
     lode_event_fn on_event;
     void *event_ctx;
     manifest old;            /* what the MANIFEST listed when we opened */
@@ -267,8 +268,12 @@ fail:
 
 /* Write the buffer as the next segment of this generation. */
 static int flush_segment(lode_writer *w, lode_error *err) {
-    if (w->fresh.segment_count >= LODE_MAX_SEGMENTS)
+    if (w->fresh.segment_count >= LODE_MAX_SEGMENTS) {
+        /* a limit of the writer, not of the file being added: the walk
+         * stops, and the commit fails with this message */
+        w->segments_full = 1;
         return lode_fail(err, LODE_ELIMIT, "more than %d segments: raise the memory budget", LODE_MAX_SEGMENTS);
+    }
     if (w->fresh.segment_count == w->fresh_cap) {
         uint32_t cap = w->fresh_cap ? w->fresh_cap * 2 : 8;
         manifest_segment *v = lode_realloc(w->fresh.segments, cap * sizeof *v);
@@ -365,7 +370,7 @@ static int on_file(void *ctx, const source_file *f) {
         return 0;
     }
     rc = add_bytes(w, f->path, w->file.data, w->file.len, f->mtime, c->err);
-    if (rc == LODE_ELIMIT) {
+    if (rc == LODE_ELIMIT && !w->segments_full) { /* this file's limit: skip it */
         w->stats.files_skipped_limit++;
         emit(w, LODE_EVENT_SKIPPED_LIMIT, f->path, c->err ? c->err->message : "limit", w->file.len);
         return 0;

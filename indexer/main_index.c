@@ -33,6 +33,7 @@
 #include <unistd.h>
 
 #include "lode.h"
+#include "utf8_seq.h"
 
 #define DEFAULT_INDEX "index.lode"
 
@@ -177,37 +178,13 @@ static void progress_file(progress *p, uint64_t bytes) {
     if (!p->shown || t - p->last >= 0.1) progress_draw(p, t);
 }
 
-/* Length of the well-formed UTF-8 character at s (no overlong forms,
- * surrogates or values above U+10FFFF), or 0 when s does not start one. */
-static size_t utf8_len(const unsigned char *s, size_t avail) {
-    unsigned char c = s[0], lo = 0x80, hi = 0xBF;
-    size_t n;
-    if (c < 0x80) return 1;
-    if (c >= 0xC2 && c <= 0xDF) {
-        n = 2;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        n = 3;
-        if (c == 0xE0) lo = 0xA0;
-        if (c == 0xED) hi = 0x9F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        n = 4;
-        if (c == 0xF0) lo = 0x90;
-        if (c == 0xF4) hi = 0x8F;
-    } else {
-        return 0;
-    }
-    if (avail < n || s[1] < lo || s[1] > hi) return 0;
-    for (size_t i = 2; i < n; i++)
-        if ((s[i] & 0xC0) != 0x80) return 0;
-    return n;
-}
 
 /* Length of the character at s if a message may show it as it is: a
  * printable ASCII character but '"' and '\', or a well-formed UTF-8
  * character but a C1 control (U+0080 to U+009F, which some terminals
  * obey). 0 for anything else. */
 static size_t shown_len(const unsigned char *s, size_t avail) {
-    size_t len = utf8_len(s, avail);
+    size_t len = utf8_seq_len(s, avail);
     if (len == 1) return s[0] >= 0x20 && s[0] != 0x7f && s[0] != '"' && s[0] != '\\';
     if (len == 2 && s[0] == 0xC2 && s[1] < 0xA0) return 0;
     return len;

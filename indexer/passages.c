@@ -17,6 +17,7 @@
  * at most twice), so a 10 MB line costs what reading it costs.
  */
 #include "indexer.h"
+#include "utf8_seq.h"
 
 /* Whitespace as far as passages are concerned: ASCII only. Line ends are
  * in the set so that trimming works across lines of a paragraph. */
@@ -57,26 +58,8 @@ static size_t trim_end(const uint8_t *t, size_t a, size_t e) {
  * for any byte that does not start one. Invalid bytes are characters of
  * their own, so a lead byte always starts a character. */
 static size_t utf8_char_len(const uint8_t *s, size_t avail) {
-    uint8_t c = s[0], lo = 0x80, hi = 0xBF;
-    size_t n;
-    if (c < 0x80) return 1;
-    if (c >= 0xC2 && c <= 0xDF) {
-        n = 2;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        n = 3;
-        if (c == 0xE0) lo = 0xA0;
-        if (c == 0xED) hi = 0x9F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        n = 4;
-        if (c == 0xF0) lo = 0x90;
-        if (c == 0xF4) hi = 0x8F;
-    } else {
-        return 1;
-    }
-    if (avail < n || s[1] < lo || s[1] > hi) return 1;
-    for (size_t i = 2; i < n; i++)
-        if ((s[i] & 0xC0) != 0x80) return 1;
-    return n;
+    size_t n = utf8_seq_len(s, avail);
+    return n ? n : 1;
 }
 
 /* The last character boundary at or before c, not before p (p itself is a

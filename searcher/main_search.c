@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "lode.h"
+#include "../indexer/utf8_seq.h"
 
 #ifndef LODE_DEFAULT_INDEX
 #define LODE_DEFAULT_INDEX "index.lode"
@@ -290,30 +291,6 @@ static void term_hit(const options *o, const char *path, const lode_hit *h) {
 
 /* --- JSON Lines ------------------------------------------------------------ */
 
-/* Length of the well-formed UTF-8 character at s (no overlong forms,
- * surrogates or values above U+10FFFF), or 0 when s does not start one. */
-static size_t utf8_len(const unsigned char *s, size_t avail) {
-    unsigned char c = s[0], lo = 0x80, hi = 0xBF;
-    size_t n;
-    if (c < 0x80) return 1;
-    if (c >= 0xC2 && c <= 0xDF) {
-        n = 2;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        n = 3;
-        if (c == 0xE0) lo = 0xA0;
-        if (c == 0xED) hi = 0x9F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        n = 4;
-        if (c == 0xF0) lo = 0x90;
-        if (c == 0xF4) hi = 0x8F;
-    } else {
-        return 0;
-    }
-    if (avail < n || s[1] < lo || s[1] > hi) return 0;
-    for (size_t i = 2; i < n; i++)
-        if ((s[i] & 0xC0) != 0x80) return 0;
-    return n;
-}
 
 /* A JSON string of arbitrary bytes: JSON text must be UTF-8, so a byte
  * that is not part of a well-formed character becomes U+FFFD; quotes,
@@ -347,7 +324,7 @@ static void json_string(const char *p, size_t n) {
             printf("\\u%04x", c); /* other control characters, and DEL */
             i++;
         } else {
-            size_t len = utf8_len(s + i, n - i);
+            size_t len = utf8_seq_len(s + i, n - i);
             if (len) {
                 put_bytes(p + i, len);
                 i += len;
@@ -368,7 +345,7 @@ static void json_path_bytes(const char *path) {
     static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     const unsigned char *s = (const unsigned char *)path;
     size_t n = strlen(path), i = 0, len;
-    while (i < n && (len = utf8_len(s + i, n - i)) > 0) i += len;
+    while (i < n && (len = utf8_seq_len(s + i, n - i)) > 0) i += len;
     if (i == n) return;
     put_str(",\"path_bytes\":\"");
     for (i = 0; i + 2 < n; i += 3) {

@@ -87,7 +87,15 @@ uint64_t lode_hash64(const void *data, size_t len, uint64_t seed);
 /* LEB128: 7 bits a byte, low bits first, high bit set on all but the last
  * byte. At most 10 bytes for a uint64_t. Returns bytes written. */
 #define VARINT_MAX 10
-size_t varint_put(uint8_t *out, uint64_t v);
+static inline size_t varint_put(uint8_t *out, uint64_t v) {
+    size_t n = 0;
+    while (v >= 0x80) {
+        out[n++] = (uint8_t)(v | 0x80);
+        v >>= 7;
+    }
+    out[n++] = (uint8_t)v;
+    return n;
+}
 /* Decode one varint from [*p, end); advance *p. Returns 0, or -1 if the
  * input ends inside the varint or it is longer than 10 bytes / overflows. */
 int varint_get(const uint8_t **p, const uint8_t *end, uint64_t *out);

@@ -482,16 +482,6 @@ static int stream_reserve(inverter *inv, mem_term *t, uint32_t n) {
     return 0;
 }
 
-static inline uint32_t put_varint32(uint8_t *p, uint32_t v) {
-    uint32_t n = 0;
-    while (v >= 0x80) {
-        p[n++] = (uint8_t)(v | 0x80);
-        v >>= 7;
-    }
-    p[n++] = (uint8_t)v;
-    return n;
-}
-
 #if defined(__GNUC__)
 #define PREFETCH(p) __builtin_prefetch(p)
 #else
@@ -522,12 +512,12 @@ static int add_occurrence(add_state *st, uint32_t ti, uint32_t position) {
         u->next_pos = m->next_pos;
         u->cf = m->cf;
         if (m->df) m->stream[m->stream_len++] = 0;
-        m->stream_len += put_varint32(m->stream + m->stream_len, m->df ? st->doc - m->last_doc : st->doc + 1);
+        m->stream_len += (uint32_t)varint_put(m->stream + m->stream_len, m->df ? st->doc - m->last_doc : st->doc + 1);
         m->df++;
         m->last_doc = st->doc;
         m->next_pos = 0;
     }
-    m->stream_len += put_varint32(m->stream + m->stream_len, position - m->next_pos + 1);
+    m->stream_len += (uint32_t)varint_put(m->stream + m->stream_len, position - m->next_pos + 1);
     m->next_pos = position + 1;
     m->cf++;
     return 0;

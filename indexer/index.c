@@ -123,6 +123,17 @@ static int open_folder(lode_index *ix, const char *dir, int *retry, lode_error *
     return rc;
 }
 
+/* A bundle: its one segment, just opened with result rc, is the index. */
+static int adopt_segment(lode_index *ix, int rc, segment *s, lode_error *err) {
+    if (rc) return rc;
+    snprintf(ix->stemmer, sizeof ix->stemmer, "%s", s->stemmer);
+    if (add_segment(ix, s)) {
+        segment_close(s);
+        return lode_fail(err, LODE_ENOMEM, "out of memory");
+    }
+    return 0;
+}
+
 int lode_index_open(lode_index **out, const char *path, lode_error *err) {
     *out = NULL;
     if (!path || !*path) return lode_fail(err, LODE_EINVAL, "no index path given");
@@ -150,15 +161,9 @@ int lode_index_open(lode_index **out, const char *path, lode_error *err) {
             rc = lode_fail(err, LODE_ENOTFOUND, "%s is not a lode index (no MANIFEST): build one with lode-index",
                            path);
     } else {
-        segment *s;
+        segment *s = NULL;
         rc = segment_open_file(&s, path, path, err);
-        if (!rc) {
-            snprintf(ix->stemmer, sizeof ix->stemmer, "%s", s->stemmer);
-            if (add_segment(ix, s)) {
-                segment_close(s);
-                rc = lode_fail(err, LODE_ENOMEM, "out of memory");
-            }
-        }
+        rc = adopt_segment(ix, rc, s, err);
     }
     if (rc) {
         lode_index_close(ix);
@@ -174,15 +179,9 @@ int lode_index_open_memory(lode_index **out, const void *data, size_t size, cons
     if (!name) name = "(memory)";
     lode_index *ix = index_new(name);
     if (!ix) return lode_fail(err, LODE_ENOMEM, "out of memory");
-    segment *s;
+    segment *s = NULL;
     int rc = segment_open_memory(&s, data ? data : "", size, name, err);
-    if (!rc) {
-        snprintf(ix->stemmer, sizeof ix->stemmer, "%s", s->stemmer);
-        if (add_segment(ix, s)) {
-            segment_close(s);
-            rc = lode_fail(err, LODE_ENOMEM, "out of memory");
-        }
-    }
+    rc = adopt_segment(ix, rc, s, err);
     if (rc) {
         lode_index_close(ix);
         return rc;

@@ -551,6 +551,16 @@ static int has_pos(slot_it *s, uint32_t p) {
     return s->scan < s->npos && (uint32_t)(s->pos[s->scan] >> 32) == p;
 }
 
+/* The occurrences of a slot's terms at `doc`, and those in the title. */
+static void slot_counts(slot_it *s, uint32_t doc, uint32_t *tf, uint32_t *ttf) {
+    *tf = *ttf = 0;
+    for (uint32_t k = 0; k < s->n; k++)
+        if (s->pc[k].doc == doc) {
+            *tf += postings_tf(&s->pc[k]);
+            *ttf += postings_title_tf(&s->pc[k]);
+        }
+}
+
 /* Decide whether a leaf whose slots all sit on `doc` matches, and set tf,
  * ttf (and the match starts when `want_occ`). */
 static int leaf_verify(eval *ev, it *t, uint32_t doc, int want_occ) {
@@ -559,12 +569,7 @@ static int leaf_verify(eval *ev, it *t, uint32_t doc, int want_occ) {
     t->nocc = 0;
     t->have_occ = want_occ;
     if (n->slot_count == 1 && !want_occ) {
-        slot_it *s = &t->slots[0];
-        for (uint32_t i = 0; i < s->n; i++)
-            if (s->pc[i].doc == doc) {
-                t->tf += postings_tf(&s->pc[i]);
-                t->ttf += postings_title_tf(&s->pc[i]);
-            }
+        slot_counts(&t->slots[0], doc, &t->tf, &t->ttf);
     } else {
         for (uint32_t i = 0; i < n->slot_count; i++) {
             if (slot_positions(ev, &t->slots[i])) return 0;
@@ -603,13 +608,8 @@ static int leaf_cannot_win(eval *ev, const it *t, uint32_t doc) {
     const bnode *n = t->n;
     uint32_t tf = UINT32_MAX, ttf = UINT32_MAX;
     for (uint32_t i = 0; i < n->slot_count; i++) {
-        const slot_it *s = &t->slots[i];
-        uint32_t stf = 0, sttf = 0;
-        for (uint32_t k = 0; k < s->n; k++)
-            if (s->pc[k].doc == doc) {
-                stf += postings_tf(&s->pc[k]);
-                sttf += postings_title_tf(&s->pc[k]);
-            }
+        uint32_t stf, sttf;
+        slot_counts(&t->slots[i], doc, &stf, &sttf);
         if (stf < tf) tf = stf;
         if (sttf < ttf) ttf = sttf;
     }

@@ -31,6 +31,9 @@
 #include "segment.h"
 
 #define OUT_BUF (1 << 16)
+/* Postings streams smaller than this are encoded on the caller's thread
+ * alone: a thread is not worth starting for them. */
+#define HELPER_MIN_BYTES (64u << 10)
 #define HEADER_LEN (SEG_HEADER_FIXED + SEC_COUNT * SEG_SECTION_ENTRY + 4)
 
 typedef struct seg_out {
@@ -127,7 +130,11 @@ static void section_end(seg_out *o) {
 
 /* --- postings ----------------------------------------------------------- */
 
+/* A string to sort, with its first 8 bytes as a big-endian number
+ * (zero-padded): most comparisons end on the key, without touching the
+ * string's bytes, which are scattered over the inverter's tables. */
 typedef struct term_sort {
+    uint64_t key;
     const uint8_t *bytes;
     uint32_t len;
     uint32_t idx;
@@ -135,6 +142,7 @@ typedef struct term_sort {
 
 static int cmp_terms(const void *a, const void *b) {
     const term_sort *x = a, *y = b;
+    if (x->key != y->key) return x->key < y->key ? -1 : 1;
     uint32_t n = x->len < y->len ? x->len : y->len;
     int c = memcmp(x->bytes, y->bytes, n);
     if (c) return c;
@@ -207,8 +215,10 @@ static void encode_block(enc_state *e, const inverter *inv) {
     e->posv_n = 0;
 }
 
-/* Re-encode one term's in-memory stream into the block format and write it. */
-static int encode_term(seg_out *o, enc_state *e, const inverter *inv, const mem_term *t) {
+/* Re-encode one term's in-memory stream into the block format: its region
+ * is then e->skip (when df > POSTINGS_BLOCK), e->docs and e->pos, and its
+ * lexicon statistics e->ti (all but the offset). */
+static int encode_term(enc_state *e, const inverter *inv, const mem_term *t) {
     e->skip.len = e->docs.len = e->pos.len = 0;
     e->bn = 0;
     e->posv_n = 0;
@@ -251,20 +261,37 @@ static int encode_term(seg_out *o, enc_state *e, const inverter *inv, const mem_
     if (e->skip.rc || e->docs.rc || e->pos.rc) return LODE_ENOMEM;
     if (e->docs.len > UINT32_MAX || e->pos.len > UINT32_MAX) return LODE_ELIMIT;
     /* a single block needs no skip table: the lexicon holds its maxima */
-    if (t->df > POSTINGS_BLOCK) out_write(o, e->skip.data, e->skip.len, 1);
-    out_write(o, e->docs.data, e->docs.len, 1);
-    out_write(o, e->pos.data, e->pos.len, 1);
+    if (t->df <= POSTINGS_BLOCK) e->skip.len = 0;
     e->ti.df = t->df;
     e->ti.cf = t->cf;
-    e->ti.length = (t->df > POSTINGS_BLOCK ? e->skip.len : 0) + e->docs.len + e->pos.len;
+    e->ti.length = e->skip.len + e->docs.len + e->pos.len;
     return 0;
+}
+
+static void enc_free(enc_state *e) {
+    buf_free(&e->skip);
+    buf_free(&e->docs);
+    buf_free(&e->pos);
+    lode_free(e->posv);
+}
+
+/* The stream is no longer needed once encoded: its memory goes back at
+ * once. Returns the capacity freed, for the budget's count. */
+static size_t drop_stream(mem_term *t) {
+    size_t cap = t->stream_cap;
+    lode_free(t->stream);
+    t->stream = NULL;
+    t->stream_cap = t->stream_len = 0;
+    return cap;
 }
 
 static void sort_strings(const strtab *t, term_sort *order) {
     for (uint32_t i = 0; i < t->n; i++) {
-        order[i].bytes = strtab_str(t, i);
-        order[i].len = t->len[i];
-        order[i].idx = i;
+        const uint8_t *b = strtab_str(t, i);
+        uint32_t len = t->len[i];
+        uint64_t key = 0;
+        for (uint32_t k = 0; k < 8; k++) key = key << 8 | (k < len ? b[k] : 0);
+        order[i] = (term_sort){key, b, len, i};
     }
     qsort(order, t->n, sizeof *order, cmp_terms);
 }
@@ -314,6 +341,170 @@ static void lexicon_add(lode_buf *lex, lode_buf *lexidx, uint32_t i, const term_
     buf_put_varint(lex, ti->min_len);
 }
 
+/* Postings are re-encoded in batches of consecutive terms (in lexicon
+ * order) by the caller and, when threads are allowed, one helper thread:
+ * re-encoding is most of a segment write, and the compressing thread is
+ * idle by then. Either claims the next batch; the caller writes finished
+ * batches in order. At most PIPE_SLOTS batches are claimed ahead of the
+ * one to write next, so the encoded bytes held in memory stay bounded (a
+ * few MiB) while the streams they replace are freed. The bytes written are
+ * the same whoever encodes which batch, so segments stay byte-identical
+ * (FORMAT.md §9). */
+#define PIPE_SLOTS 2
+#define BATCH_BYTES (256u << 10) /* stream bytes per batch, about */
+#define BATCH_TERMS 4096u
+
+typedef struct batch_slot {
+    uint32_t from, to;   /* the batch's terms, indexes into the order */
+    int state;           /* 0 free, 1 being encoded, 2 done */
+    int rc;
+    lode_buf out;        /* the batch's regions, concatenated */
+    term_info ti[BATCH_TERMS]; /* per term, offset relative to `out` */
+    size_t freed;        /* stream capacity given back */
+    enc_state e;
+} batch_slot;
+
+typedef struct pipeline {
+    inverter *inv;
+    const term_sort *order;
+    uint32_t nterms;
+    uint32_t next_term;  /* first term not yet claimed */
+    uint64_t claimed;    /* batches claimed */
+    uint64_t written;    /* batches written */
+    int stop;            /* an error: claim nothing more */
+    int threaded;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    batch_slot slot[PIPE_SLOTS];
+} pipeline;
+
+/* Claim the next batch if the window allows: its slot, or NULL. Under mu. */
+static batch_slot *claim_batch(pipeline *p) {
+    if (p->stop || p->next_term == p->nterms || p->claimed >= p->written + PIPE_SLOTS) return NULL;
+    batch_slot *b = &p->slot[p->claimed++ % PIPE_SLOTS];
+    uint64_t bytes = 0;
+    b->from = p->next_term;
+    while (p->next_term < p->nterms && bytes < BATCH_BYTES && p->next_term - b->from < BATCH_TERMS)
+        bytes += p->inv->tv[p->order[p->next_term++].idx].stream_len;
+    b->to = p->next_term;
+    b->state = 1;
+    return b;
+}
+
+/* Encode a claimed batch (outside mu). */
+static void encode_batch(pipeline *p, batch_slot *b) {
+    b->out.len = 0;
+    b->freed = 0;
+    b->rc = 0;
+    for (uint32_t i = b->from; i < b->to; i++) {
+        mem_term *t = &p->inv->tv[p->order[i].idx];
+        uint64_t at = b->out.len;
+        if ((b->rc = encode_term(&b->e, p->inv, t))) return;
+        buf_append(&b->out, b->e.skip.data, b->e.skip.len);
+        buf_append(&b->out, b->e.docs.data, b->e.docs.len);
+        buf_append(&b->out, b->e.pos.data, b->e.pos.len);
+        if (b->out.rc) {
+            b->rc = LODE_ENOMEM;
+            return;
+        }
+        b->e.ti.offset = at;
+        b->ti[i - b->from] = b->e.ti;
+        b->freed += drop_stream(t);
+    }
+}
+
+static void *pipeline_helper(void *arg) {
+    pipeline *p = arg;
+    pthread_mutex_lock(&p->mu);
+    for (;;) {
+        batch_slot *b = claim_batch(p);
+        if (b) {
+            pthread_mutex_unlock(&p->mu);
+            encode_batch(p, b);
+            pthread_mutex_lock(&p->mu);
+            b->state = 2;
+            pthread_cond_broadcast(&p->cv);
+        } else if (p->stop || p->next_term == p->nterms) {
+            break;
+        } else {
+            pthread_cond_wait(&p->cv, &p->mu);
+        }
+    }
+    pthread_mutex_unlock(&p->mu);
+    return NULL;
+}
+
+/* Encode and write the postings of every term; the lexicon entries go to
+ * lex/lexidx. Returns 0 or the first error (o->rc for write errors). */
+static int write_postings(seg_out *o, inverter *inv, const term_sort *order, uint32_t nterms, lode_buf *lex,
+                          lode_buf *lexidx) {
+    pipeline *p = lode_calloc(1, sizeof *p);
+    if (!p) return LODE_ENOMEM;
+    p->inv = inv;
+    p->order = order;
+    p->nterms = nterms;
+    for (int i = 0; i < PIPE_SLOTS; i++) buf_init(&p->slot[i].out);
+    pthread_t helper;
+    uint64_t total = 0;
+    if (!inv->no_threads) {
+        for (uint32_t i = 0; i < nterms; i++) total += inv->tv[order[i].idx].stream_len;
+        if (total >= HELPER_MIN_BYTES && pthread_mutex_init(&p->mu, NULL) == 0) {
+            if (pthread_cond_init(&p->cv, NULL) == 0) {
+                p->threaded = pthread_create(&helper, NULL, pipeline_helper, p) == 0;
+                if (!p->threaded) pthread_cond_destroy(&p->cv);
+            }
+            if (!p->threaded) pthread_mutex_destroy(&p->mu);
+        }
+    }
+    int rc = 0;
+    uint64_t postings_start = o->off;
+    if (p->threaded) pthread_mutex_lock(&p->mu);
+    while (!rc && !o->rc && (p->next_term < nterms || p->written < p->claimed)) {
+        batch_slot *next = &p->slot[p->written % PIPE_SLOTS];
+        batch_slot *b;
+        if (p->written < p->claimed && next->state == 2) {
+            /* the next batch in order is done: write it */
+            if (p->threaded) pthread_mutex_unlock(&p->mu);
+            if (!(rc = next->rc)) {
+                uint64_t base = o->off - postings_start;
+                out_buf(o, &next->out);
+                for (uint32_t i = next->from; i < next->to; i++) {
+                    term_info ti = next->ti[i - next->from];
+                    ti.offset += base;
+                    lexicon_add(lex, lexidx, i, &order[i], i ? &order[i - 1] : NULL, &ti);
+                }
+                inv->stream_bytes -= next->freed;
+            }
+            if (p->threaded) pthread_mutex_lock(&p->mu);
+            next->state = 0;
+            p->written++;
+            if (p->threaded) pthread_cond_broadcast(&p->cv);
+        } else if ((b = claim_batch(p))) {
+            if (p->threaded) pthread_mutex_unlock(&p->mu);
+            encode_batch(p, b);
+            if (p->threaded) pthread_mutex_lock(&p->mu);
+            b->state = 2;
+        } else {
+            /* only when threaded: the helper holds the next batch */
+            pthread_cond_wait(&p->cv, &p->mu);
+        }
+    }
+    if (p->threaded) {
+        p->stop = 1;
+        pthread_cond_broadcast(&p->cv);
+        pthread_mutex_unlock(&p->mu);
+        pthread_join(helper, NULL);
+        pthread_cond_destroy(&p->cv);
+        pthread_mutex_destroy(&p->mu);
+    }
+    for (int i = 0; i < PIPE_SLOTS; i++) {
+        buf_free(&p->slot[i].out);
+        enc_free(&p->slot[i].e);
+    }
+    lode_free(p);
+    return rc;
+}
+
 static void put_header(uint8_t *h, const seg_out *o, uint64_t file_len) {
     memset(h, 0, HEADER_LEN);
     memcpy(h, SEG_MAGIC, SEG_MAGIC_LEN);
@@ -341,8 +532,6 @@ int segment_write_fd(inverter *inv, int fd, const char *path, const char *stemme
     o.err = err;
     o.page_crc = (uint32_t)crc32(0, NULL, 0);
     buf_init(&o.pages);
-    enc_state e;
-    memset(&e, 0, sizeof e);
     lode_buf meta, docs, lex, lexidx;
     buf_init(&meta);
     buf_init(&docs);
@@ -409,23 +598,10 @@ int segment_write_fd(inverter *inv, int fd, const char *path, const char *stemme
 
     sort_strings(&inv->terms, order);
     section_begin(&o, SEC_POSTINGS);
-    uint64_t postings_start = o.off;
-    for (uint32_t i = 0; i < nterms && !o.rc; i++) {
-        mem_term *t = &inv->tv[order[i].idx];
-        uint64_t at = o.off - postings_start;
-        rc = encode_term(&o, &e, inv, t);
-        if (rc) {
-            rc = lode_fail(err, rc, "%s while encoding postings for %s",
-                           rc == LODE_ENOMEM ? "out of memory" : "limit exceeded", path);
-            goto cleanup;
-        }
-        e.ti.offset = at;
-        lexicon_add(&lex, &lexidx, i, &order[i], i ? &order[i - 1] : NULL, &e.ti);
-        /* the stream is no longer needed: give the memory back at once */
-        lode_free(t->stream);
-        inv->stream_bytes -= t->stream_cap;
-        t->stream = NULL;
-        t->stream_cap = t->stream_len = 0;
+    if ((rc = write_postings(&o, inv, order, nterms, &lex, &lexidx))) {
+        rc = lode_fail(err, rc, "%s while encoding postings for %s",
+                       rc == LODE_ENOMEM ? "out of memory" : "limit exceeded", path);
+        goto cleanup;
     }
     section_end(&o);
     section_begin(&o, SEC_LEXICON);
@@ -488,10 +664,6 @@ cleanup:
     lode_free(o.buf);
     lode_free(order);
     buf_free(&o.pages);
-    buf_free(&e.skip);
-    buf_free(&e.docs);
-    buf_free(&e.pos);
-    lode_free(e.posv);
     buf_free(&meta);
     buf_free(&docs);
     buf_free(&lex);

@@ -451,7 +451,7 @@ TEST(a_format_1_bundle_written_by_lode_0_1_still_opens_and_answers) {
     }
     /* Today's writer writes the same document the same way every time
      * (bundles are reproducible). Its bytes are no longer the fixture's:
-     * stored text is now compressed at zlib level 5 instead of 6, which
+     * stored text is now compressed at zlib level 4 instead of 6, which
      * changes the TEXT section, its checksums and the header. */
     lode_writer_options o = LODE_WRITER_OPTIONS_INIT;
     o.flags = LODE_WRITER_BUNDLE;

@@ -248,8 +248,10 @@ int walk_path(const char *root, const walk_options *opts, walk_file_fn on_file,
               walk_warn_fn on_warn, void *ctx, lode_error *err);
 
 /* Read a whole file into `out` (replacing its contents). Refuses files
- * larger than `max_bytes` with LODE_ELIMIT. */
-int source_read(const char *path, uint64_t max_bytes, lode_buf *out, lode_error *err);
+ * larger than `max_bytes` with LODE_ELIMIT. With `sniff`, a large file
+ * whose first BINARY_SNIFF_BYTES hold a NUL is read no further: `out` then
+ * holds those bytes only, and looks_binary() says so. */
+int source_read(const char *path, uint64_t max_bytes, int sniff, lode_buf *out, lode_error *err);
 
 /* Non-zero when the data looks binary: a NUL byte within the first
  * BINARY_SNIFF_BYTES, the way grep decides. */

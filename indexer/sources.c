@@ -270,7 +270,7 @@ static int push_frame(walker *w, ignore_frame *f) {
 static int load_rules(walker *w, ignore_rules *r, const char *path, int warn_failure) {
     lode_error e;
     memset(&e, 0, sizeof e);
-    int rc = source_read(path, LODE_MAX_IGNORE_BYTES, &w->file, &e);
+    int rc = source_read(path, LODE_MAX_IGNORE_BYTES, 0, &w->file, &e);
     if (rc == LODE_ENOTFOUND) return 0;
     if (rc == LODE_ENOMEM) return lode_fail(w->err, rc, "%s: out of memory", path);
     if (rc) {
@@ -631,7 +631,28 @@ static int read_fail(lode_buf *out, int fd, lode_error *err, const char *path, i
                      errno_text(e, ebuf, sizeof ebuf));
 }
 
-int source_read(const char *path, uint64_t max_bytes, lode_buf *out, lode_error *err) {
+/* Files at least this large are sniffed before the rest is read (and
+ * before memory is taken for all of it): a disk image or a video in the
+ * tree costs one 8 KiB read, not its size. Smaller files are read in one
+ * call, which is cheaper than two for the many small files of a corpus. */
+#define SNIFF_FIRST_MIN_BYTES (256u << 10)
+
+/* Read into out->data + out->len until it holds `want` bytes or the file
+ * ends: 0, or errno. */
+static int read_upto(int fd, lode_buf *out, size_t want) {
+    while (out->len < want) {
+        ssize_t n = read(fd, out->data + out->len, want - out->len);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return errno;
+        }
+        if (n == 0) break;
+        out->len += (size_t)n;
+    }
+    return 0;
+}
+
+int source_read(const char *path, uint64_t max_bytes, int sniff, lode_buf *out, lode_error *err) {
     /* replace, not append; a previous failure of this buffer is forgotten */
     out->len = 0;
     out->rc = 0;
@@ -659,6 +680,19 @@ int source_read(const char *path, uint64_t max_bytes, lode_buf *out, lode_error 
      * fstat, and that extra byte is how we notice. */
     size_t limit = max_bytes >= SIZE_MAX - 1 ? SIZE_MAX - 2 : (size_t)max_bytes;
     size_t expect = (size_t)st.st_size;
+    if (sniff && expect >= SNIFF_FIRST_MIN_BYTES && limit > BINARY_SNIFF_BYTES) {
+        if (buf_reserve(out, BINARY_SNIFF_BYTES)) {
+            close(fd);
+            out->len = 0;
+            return lode_fail(err, LODE_ENOMEM, "%s: out of memory reading the file", path);
+        }
+        int e = read_upto(fd, out, BINARY_SNIFF_BYTES);
+        if (e) return read_fail(out, fd, err, path, e);
+        if (looks_binary(out->data, out->len)) {
+            close(fd);
+            return 0;
+        }
+    }
     /* an exact first allocation: buf_reserve would round a 600 MB file up
      * to 1 GB */
     if (out->cap < expect + 1) {

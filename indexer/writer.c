@@ -349,7 +349,7 @@ static int on_file(void *ctx, const source_file *f) {
         emit(w, LODE_EVENT_SKIPPED_LIMIT, f->path, msg, f->size);
         return 0;
     }
-    int rc = source_read(f->path, w->max_filesize, &w->file, &e);
+    int rc = source_read(f->path, w->max_filesize, 1, &w->file, &e);
     if (rc == LODE_ELIMIT) {
         w->stats.files_skipped_limit++;
         emit(w, LODE_EVENT_SKIPPED_LIMIT, f->path, e.message, f->size);
@@ -366,7 +366,9 @@ static int on_file(void *ctx, const source_file *f) {
     }
     if (looks_binary(w->file.data, w->file.len)) {
         w->stats.files_skipped_binary++;
-        emit(w, LODE_EVENT_SKIPPED_BINARY, f->path, "binary file (NUL byte)", w->file.len);
+        /* a large one was read only as far as its first bytes */
+        emit(w, LODE_EVENT_SKIPPED_BINARY, f->path, "binary file (NUL byte)",
+             w->file.len > f->size ? w->file.len : f->size);
         return 0;
     }
     rc = add_bytes(w, f->path, w->file.data, w->file.len, f->mtime, c->err);

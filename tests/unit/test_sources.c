@@ -828,7 +828,7 @@ TEST(read_replaces_the_buffer_with_the_file) {
     lode_buf b;
     buf_init(&b);
     buf_append(&b, "junk junk junk junk", 19);
-    CHECK_EQ_U64(source_read(path, 1000, &b, NULL), 0);
+    CHECK_EQ_U64(source_read(path, 1000, 0, &b, NULL), 0);
     CHECK_EQ_U64(b.len, 11);
     CHECK(b.len == 11 && memcmp(b.data, "hello\nworld", 11) == 0);
 
@@ -839,20 +839,64 @@ TEST(read_replaces_the_buffer_with_the_file) {
     for (size_t i = 0; i < big; i++) data[i] = (char)('a' + i % 23);
     write_file(tmp, "big.txt", data, big);
     char *bigp = join(tmp, "big.txt");
-    CHECK_EQ_U64(source_read(bigp, big, &b, NULL), 0);
+    CHECK_EQ_U64(source_read(bigp, big, 0, &b, NULL), 0);
     CHECK_EQ_U64(b.len, big);
     CHECK(b.len == big && memcmp(b.data, data, big) == 0);
 
     /* an empty file reads as nothing */
     write_file(tmp, "empty.txt", "", 0);
     char *emptyp = join(tmp, "empty.txt");
-    CHECK_EQ_U64(source_read(emptyp, 1000, &b, NULL), 0);
+    CHECK_EQ_U64(source_read(emptyp, 1000, 0, &b, NULL), 0);
     CHECK_EQ_U64(b.len, 0);
     buf_free(&b);
     free(data);
     free(bigp);
     free(emptyp);
     free(path);
+    remove_tree(tmp);
+    free(tmp);
+}
+
+/* With sniffing on, a large file whose first BINARY_SNIFF_BYTES hold a NUL
+ * is read no further (a disk image costs one small read, not its size);
+ * one with the NUL just past them, or a small file, is read whole. */
+TEST(read_with_sniff_stops_at_a_binary_start) {
+    char *tmp = make_tmp();
+    size_t big = (size_t)1 << 20;
+    char *data = malloc(big);
+    REQUIRE(data != NULL);
+    lode_buf b;
+    buf_init(&b);
+    const size_t nul_at[] = {0, BINARY_SNIFF_BYTES - 1, BINARY_SNIFF_BYTES, big - 1};
+    for (size_t k = 0; k < sizeof nul_at / sizeof nul_at[0]; k++) {
+        for (size_t i = 0; i < big; i++) data[i] = (char)('a' + i % 23);
+        data[nul_at[k]] = 0;
+        write_file(tmp, "f.bin", data, big);
+        char *path = join(tmp, "f.bin");
+        int binary = nul_at[k] < BINARY_SNIFF_BYTES;
+        CHECK_EQ_U64(source_read(path, big, 1, &b, NULL), 0);
+        CHECK_EQ_U64(b.len, binary ? BINARY_SNIFF_BYTES : big);
+        CHECK(memcmp(b.data, data, b.len) == 0);
+        CHECK_EQ_U64(looks_binary(b.data, b.len), binary);
+        /* without sniffing the whole file, whatever it holds */
+        CHECK_EQ_U64(source_read(path, big, 0, &b, NULL), 0);
+        CHECK_EQ_U64(b.len, big);
+        free(path);
+    }
+    /* a small binary file is read whole in one call: cheaper than two */
+    write_file(tmp, "small.bin", "\0abc", 4);
+    char *small = join(tmp, "small.bin");
+    CHECK_EQ_U64(source_read(small, 1000, 1, &b, NULL), 0);
+    CHECK_EQ_U64(b.len, 4);
+    CHECK(looks_binary(b.data, b.len));
+    /* the size limit is checked before any byte is read */
+    char *path = join(tmp, "f.bin");
+    lode_error err;
+    CHECK_EQ_U64(source_read(path, big - 1, 1, &b, &err), (uint64_t)LODE_ELIMIT);
+    free(path);
+    free(small);
+    buf_free(&b);
+    free(data);
     remove_tree(tmp);
     free(tmp);
 }
@@ -864,7 +908,7 @@ TEST(read_of_a_missing_file_is_not_found) {
     buf_init(&b);
     lode_error err;
     memset(&err, 0, sizeof err);
-    CHECK_EQ_U64(source_read(path, 1000, &b, &err), (uint64_t)LODE_ENOTFOUND);
+    CHECK_EQ_U64(source_read(path, 1000, 0, &b, &err), (uint64_t)LODE_ENOTFOUND);
     CHECK(contains(err.message, path));
     CHECK_EQ_U64(b.len, 0);
     buf_free(&b);
@@ -883,12 +927,12 @@ TEST(read_over_the_limit_is_refused) {
     buf_init(&b);
     lode_error err;
     memset(&err, 0, sizeof err);
-    CHECK_EQ_U64(source_read(path, 99, &b, &err), (uint64_t)LODE_ELIMIT);
+    CHECK_EQ_U64(source_read(path, 99, 0, &b, &err), (uint64_t)LODE_ELIMIT);
     CHECK(contains(err.message, path));
     CHECK_EQ_U64(b.len, 0);
-    CHECK_EQ_U64(source_read(path, 100, &b, &err), 0);
+    CHECK_EQ_U64(source_read(path, 100, 0, &b, &err), 0);
     CHECK_EQ_U64(b.len, 100);
-    CHECK_EQ_U64(source_read(path, UINT64_MAX, &b, &err), 0);
+    CHECK_EQ_U64(source_read(path, UINT64_MAX, 0, &b, &err), 0);
     CHECK_EQ_U64(b.len, 100);
     buf_free(&b);
     free(path);
@@ -915,30 +959,30 @@ TEST(read_takes_a_file_changed_since_the_walk_as_it_is_now) {
     memset(&err, 0, sizeof err);
     /* truncated */
     CHECK(truncate(path, 10) == 0);
-    CHECK_EQ_U64(source_read(path, 1000, &b, &err), 0);
+    CHECK_EQ_U64(source_read(path, 1000, 0, &b, &err), 0);
     CHECK(b.len == 10 && memcmp(b.data, hundred, 10) == 0);
     /* grown, within the limit */
     CHECK(truncate(path, 600) == 0);
-    CHECK_EQ_U64(source_read(path, 1000, &b, &err), 0);
+    CHECK_EQ_U64(source_read(path, 1000, 0, &b, &err), 0);
     CHECK_EQ_U64(b.len, 600);
     /* grown past the limit */
     CHECK(truncate(path, 5000) == 0);
-    CHECK_EQ_U64(source_read(path, 1000, &b, &err), (uint64_t)LODE_ELIMIT);
+    CHECK_EQ_U64(source_read(path, 1000, 0, &b, &err), (uint64_t)LODE_ELIMIT);
     CHECK(contains(err.message, path));
     CHECK(contains(err.message, "5000 bytes, more than the limit of 1000"));
     CHECK_EQ_U64(b.len, 0);
     /* replaced by a FIFO: refused at once, not read forever */
     CHECK(unlink(path) == 0);
     CHECK(mkfifo(path, 0644) == 0);
-    CHECK_EQ_U64(source_read(path, 1000, &b, &err), (uint64_t)LODE_EIO);
+    CHECK_EQ_U64(source_read(path, 1000, 0, &b, &err), (uint64_t)LODE_EIO);
     CHECK(contains(err.message, "not a regular file"));
     /* a file whose size says 0 and holds more (/proc): read to its end, or
      * refused one byte past the limit */
     struct stat st;
     if (stat("/proc/self/status", &st) == 0 && st.st_size == 0) {
-        CHECK_EQ_U64(source_read("/proc/self/status", 1 << 20, &b, &err), 0);
+        CHECK_EQ_U64(source_read("/proc/self/status", 1 << 20, 0, &b, &err), 0);
         CHECK(b.len > 100 && memcmp(b.data, "Name:", 5) == 0);
-        CHECK_EQ_U64(source_read("/proc/self/status", 100, &b, &err), (uint64_t)LODE_ELIMIT);
+        CHECK_EQ_U64(source_read("/proc/self/status", 100, 0, &b, &err), (uint64_t)LODE_ELIMIT);
         CHECK(contains(err.message, "grew beyond the limit of 100 bytes while read"));
         CHECK_EQ_U64(b.len, 0);
     }
@@ -957,9 +1001,9 @@ TEST(read_refuses_fifos_and_folders_without_blocking) {
     buf_init(&b);
     lode_error err;
     memset(&err, 0, sizeof err);
-    CHECK_EQ_U64(source_read(fifo, 1000, &b, &err), (uint64_t)LODE_EIO);
+    CHECK_EQ_U64(source_read(fifo, 1000, 0, &b, &err), (uint64_t)LODE_EIO);
     CHECK(contains(err.message, fifo));
-    CHECK_EQ_U64(source_read(tmp, 1000, &b, &err), (uint64_t)LODE_EIO);
+    CHECK_EQ_U64(source_read(tmp, 1000, 0, &b, &err), (uint64_t)LODE_EIO);
     CHECK(contains(err.message, tmp));
     buf_free(&b);
     free(fifo);
@@ -977,7 +1021,7 @@ TEST(unreadable_file_is_an_error_naming_the_path) {
     memset(&err, 0, sizeof err);
     if (geteuid() != 0) {
         CHECK(chmod(path, 0) == 0);
-        CHECK_EQ_U64(source_read(path, 1000, &b, &err), (uint64_t)LODE_EIO);
+        CHECK_EQ_U64(source_read(path, 1000, 0, &b, &err), (uint64_t)LODE_EIO);
         CHECK(contains(err.message, path));
         CHECK(contains(err.message, strerror(EACCES)));
         CHECK(chmod(path, 0644) == 0);
@@ -990,13 +1034,13 @@ TEST(unreadable_file_is_an_error_naming_the_path) {
         REQUIRE(s.nfiles == 1);
         CHECK_STR(s.files[0], path);
         CHECK(unlink(path) == 0);
-        CHECK_EQ_U64(source_read(s.files[0], 1000, &b, &err), (uint64_t)LODE_ENOTFOUND);
+        CHECK_EQ_U64(source_read(s.files[0], 1000, 0, &b, &err), (uint64_t)LODE_ENOTFOUND);
         CHECK(contains(err.message, path));
         CHECK(contains(err.message, strerror(ENOENT)));
         seen_free(&s);
         /* and a file replaced by a dangling symlink */
         make_link("elsewhere", tmp, "f.txt");
-        CHECK_EQ_U64(source_read(path, 1000, &b, &err), (uint64_t)LODE_ENOTFOUND);
+        CHECK_EQ_U64(source_read(path, 1000, 0, &b, &err), (uint64_t)LODE_ENOTFOUND);
         CHECK(contains(err.message, path));
     }
     CHECK_EQ_U64(b.len, 0);
@@ -1045,6 +1089,7 @@ TEST_MAIN(TEST_CASE(walk_sorted_depth_first_with_skips_links_and_odd_names),
           TEST_CASE(gitignore_counts_only_inside_a_repository),
           TEST_CASE(an_oversized_ignore_file_is_a_warning_and_not_applied),
           TEST_CASE(read_replaces_the_buffer_with_the_file),
+          TEST_CASE(read_with_sniff_stops_at_a_binary_start),
           TEST_CASE(read_of_a_missing_file_is_not_found),
           TEST_CASE(read_over_the_limit_is_refused),
           TEST_CASE(read_takes_a_file_changed_since_the_walk_as_it_is_now),

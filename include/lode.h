@@ -190,8 +190,9 @@ typedef struct lode_writer_options {
 #define LODE_WRITER_BUNDLE 0x4u
 
 /* Do all the work on the calling thread: no helper thread compresses the
- * stored text (see lode_writer_open). For hosts that must not see threads
- * they did not start; indexing takes longer, the index is the same. */
+ * stored text or encodes postings (see lode_writer_open). For hosts that
+ * must not see threads they did not start; indexing takes longer, the
+ * index is the same. */
 #define LODE_WRITER_NO_THREADS 0x8u
 
 #define LODE_WRITER_OPTIONS_VERSION 2
@@ -213,9 +214,11 @@ typedef struct lode_writer_options {
  * different indexes are independent. While documents are added, a writer
  * compresses their stored text on one helper thread of its own (started
  * at the first 16 KiB of text, joined by lode_writer_free() or at each
- * segment written); it calls no callback and touches nothing of the
- * caller's. With LODE_WRITER_NO_THREADS, or where no thread can be
- * started, the writer does that work itself, with the same result. */
+ * segment written), and while it writes a segment a second helper thread
+ * shares the encoding of the postings (joined before the write returns).
+ * Neither calls a callback or touches anything of the caller's. With
+ * LODE_WRITER_NO_THREADS, or where no thread can be started, the writer
+ * does that work itself, with the same result. */
 LODE_EXPORT int lode_writer_open(lode_writer **out, const char *path,
                                  const lode_writer_options *opts, lode_error *err);
 

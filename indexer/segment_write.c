@@ -351,7 +351,10 @@ static void lexicon_add(lode_buf *lex, lode_buf *lexidx, uint32_t i, const term_
  * the same whoever encodes which batch, so segments stay byte-identical
  * (FORMAT.md §9). */
 #define PIPE_SLOTS 2
-#define BATCH_BYTES (256u << 10) /* stream bytes per batch, about */
+/* Stream bytes per batch, about: an eighth of the total, so that both
+ * threads get work on a small segment, within these bounds. */
+#define BATCH_BYTES_MIN (16u << 10)
+#define BATCH_BYTES_MAX (256u << 10)
 #define BATCH_TERMS 4096u
 
 typedef struct batch_slot {
@@ -368,6 +371,7 @@ typedef struct pipeline {
     inverter *inv;
     const term_sort *order;
     uint32_t nterms;
+    uint64_t batch_bytes;
     uint32_t next_term;  /* first term not yet claimed */
     uint64_t claimed;    /* batches claimed */
     uint64_t written;    /* batches written */
@@ -384,7 +388,7 @@ static batch_slot *claim_batch(pipeline *p) {
     batch_slot *b = &p->slot[p->claimed++ % PIPE_SLOTS];
     uint64_t bytes = 0;
     b->from = p->next_term;
-    while (p->next_term < p->nterms && bytes < BATCH_BYTES && p->next_term - b->from < BATCH_TERMS)
+    while (p->next_term < p->nterms && bytes < p->batch_bytes && p->next_term - b->from < BATCH_TERMS)
         bytes += p->inv->tv[p->order[p->next_term++].idx].stream_len;
     b->to = p->next_term;
     b->state = 1;
@@ -446,8 +450,12 @@ static int write_postings(seg_out *o, inverter *inv, const term_sort *order, uin
     for (int i = 0; i < PIPE_SLOTS; i++) buf_init(&p->slot[i].out);
     pthread_t helper;
     uint64_t total = 0;
+    p->batch_bytes = BATCH_BYTES_MAX;
     if (!inv->no_threads) {
         for (uint32_t i = 0; i < nterms; i++) total += inv->tv[order[i].idx].stream_len;
+        p->batch_bytes = total / 8;
+        if (p->batch_bytes < BATCH_BYTES_MIN) p->batch_bytes = BATCH_BYTES_MIN;
+        if (p->batch_bytes > BATCH_BYTES_MAX) p->batch_bytes = BATCH_BYTES_MAX;
         if (total >= HELPER_MIN_BYTES && pthread_mutex_init(&p->mu, NULL) == 0) {
             if (pthread_cond_init(&p->cv, NULL) == 0) {
                 p->threaded = pthread_create(&helper, NULL, pipeline_helper, p) == 0;

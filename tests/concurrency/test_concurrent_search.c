@@ -6,7 +6,8 @@
  * the index afresh and releases all threads together through a barrier, so
  * that they race on the first reads of every page (the lazily verified page
  * checksums, the one piece of state an opened index changes after open).
- * lode_index_check() and lode_index_get_info() run alongside.
+ * lode_index_check() and lode_index_get_info() run alongside. Before them,
+ * the writer's helper threads are held to the bytes one thread writes.
  *
  * ctest runs it twice: linked to the ordinary library (under ASan in the
  * sanitizer build), and as test_concurrent_search_tsan, compiled together
@@ -239,6 +240,59 @@ static int open_memory(lode_index **ix, void *ctx) {
     return rc;
 }
 
+/* The writer's own threads (one compresses stored text, one shares the
+ * encoding of postings while a segment is written) give the bytes the
+ * caller's thread alone gives; under ThreadSanitizer, without a race. The
+ * text is large enough (some 700 KiB) for both helpers to work. */
+static int write_bundle(const char *path, unsigned flags) {
+    static const char *const sources[] = {"/docs", "/corpus", "/indexer", "/searcher"};
+    lode_writer_options o = LODE_WRITER_OPTIONS_INIT;
+    o.flags = LODE_WRITER_BUNDLE | flags;
+    lode_writer *w;
+    lode_error err;
+    int rc = lode_writer_open(&w, path, &o, &err);
+    for (size_t i = 0; !rc && i < sizeof sources / sizeof sources[0]; i++) {
+        char dir[600];
+        snprintf(dir, sizeof dir, "%s%s", LODE_SOURCE_DIR, sources[i]);
+        rc = lode_writer_add_path(w, dir, &err);
+    }
+    if (!rc) rc = lode_writer_commit(w, &err);
+    if (rc) fprintf(stderr, "%s\n", err.message);
+    lode_writer_free(w);
+    return rc;
+}
+
+static unsigned char *slurp(const char *path, size_t *size) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    unsigned char *data = NULL;
+    *size = 0;
+    if (fseek(f, 0, SEEK_END) == 0) {
+        long n = ftell(f);
+        if (n > 0 && fseek(f, 0, SEEK_SET) == 0 && (data = malloc((size_t)n)) != NULL)
+            *size = fread(data, 1, (size_t)n, f);
+    }
+    fclose(f);
+    return data;
+}
+
+TEST(the_writers_threads_write_what_one_thread_writes) {
+    char threaded[640], alone[640];
+    snprintf(threaded, sizeof threaded, "%s/threaded.lode", tmpdir);
+    snprintf(alone, sizeof alone, "%s/alone.lode", tmpdir);
+    REQUIRE(write_bundle(threaded, 0) == 0);
+    REQUIRE(write_bundle(alone, LODE_WRITER_NO_THREADS) == 0);
+    size_t n1, n2;
+    unsigned char *a = slurp(threaded, &n1), *b = slurp(alone, &n2);
+    REQUIRE(a && b);
+    CHECK(n1 > (256u << 10));
+    CHECK(n1 == n2 && memcmp(a, b, n1) == 0);
+    free(a);
+    free(b);
+    unlink(threaded);
+    unlink(alone);
+}
+
 TEST(threads_searching_one_folder_index_of_many_segments_agree_with_one_thread) {
     lode_index *ix;
     REQUIRE(open_folder(&ix, NULL) == 0);
@@ -263,6 +317,7 @@ TEST(threads_searching_one_bundle_in_memory_agree_with_one_thread) {
 int main(int argc, char **argv) {
     if (build_indexes() != 0) return 2;
     static const test_case cases[] = {
+        TEST_CASE(the_writers_threads_write_what_one_thread_writes),
         TEST_CASE(threads_searching_one_folder_index_of_many_segments_agree_with_one_thread),
         TEST_CASE(threads_searching_one_bundle_in_memory_agree_with_one_thread),
     };

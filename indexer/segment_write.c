@@ -341,25 +341,36 @@ static void lexicon_add(lode_buf *lex, lode_buf *lexidx, uint32_t i, const term_
     buf_put_varint(lex, ti->min_len);
 }
 
-/* Postings are re-encoded in batches of consecutive terms (in lexicon
- * order) by the caller and, when threads are allowed, one helper thread:
- * re-encoding is most of a segment write, and the compressing thread is
- * idle by then. Either claims the next batch; the caller writes finished
- * batches in order. At most PIPE_SLOTS batches are claimed ahead of the
- * one to write next, so the encoded bytes held in memory stay bounded (a
- * few MiB) while the streams they replace are freed. The bytes written are
- * the same whoever encodes which batch, so segments stay byte-identical
- * (FORMAT.md §9). */
+/* A segment write shares its work with one helper thread when threads are
+ * allowed (the compressing thread is idle by then):
+ *  - the helper first builds VOCAB (sorting the words is its larger part)
+ *    while the caller writes the sections before POSTINGS and sorts the
+ *    terms;
+ *  - then both re-encode postings, most of the work, in batches of
+ *    consecutive terms (lexicon order). Either claims the next batch; the
+ *    caller writes finished batches in order. At most PIPE_SLOTS batches
+ *    are claimed ahead of the one to write next, so the encoded bytes held
+ *    in memory stay bounded (a few MiB) while the streams they replace are
+ *    freed.
+ * The bytes written are the same whoever does which part, so segments stay
+ * byte-identical (FORMAT.md §9). Without threads the caller does it all, in
+ * the same code. */
 #define PIPE_SLOTS 2
 /* Stream bytes per batch, about: an eighth of the total, so that both
  * threads get work on a small segment, within these bounds. */
 #define BATCH_BYTES_MIN (16u << 10)
 #define BATCH_BYTES_MAX (256u << 10)
 #define BATCH_TERMS 4096u
+/* A term whose stream is this large is a batch of its own that the caller
+ * encodes straight into the file when its turn comes, as a one-thread
+ * write would: held in a slot it would be in memory twice (its encoding
+ * and the slot's copy), for each slot. */
+#define DIRECT_TERM_BYTES (1u << 20)
 
 typedef struct batch_slot {
     uint32_t from, to;   /* the batch's terms, indexes into the order */
     int state;           /* 0 free, 1 being encoded, 2 done */
+    int direct;          /* one large term, encoded by the caller as it writes */
     int rc;
     lode_buf out;        /* the batch's regions, concatenated */
     term_info ti[BATCH_TERMS]; /* per term, offset relative to `out` */
@@ -367,39 +378,74 @@ typedef struct batch_slot {
     enc_state e;
 } batch_slot;
 
-typedef struct pipeline {
+typedef struct seg_helper {
     inverter *inv;
+    /* VOCAB and VOCABIDX, built by build_vocab() */
+    lode_buf voc, vocidx;
+    int vocab_rc;
+    /* the postings pipeline; the fields below are guarded by mu when
+     * threaded */
     const term_sort *order;
     uint32_t nterms;
     uint64_t batch_bytes;
+    int ready;           /* order and nterms are set: batches may be claimed */
     uint32_t next_term;  /* first term not yet claimed */
     uint64_t claimed;    /* batches claimed */
     uint64_t written;    /* batches written */
-    int stop;            /* an error: claim nothing more */
-    int threaded;
+    enc_state direct_e;  /* the caller's, for direct batches */
+    int stop;            /* done, or an error: claim nothing more */
+    int threaded;        /* the helper thread runs (until joined) */
+    pthread_t thread;
     pthread_mutex_t mu;
     pthread_cond_t cv;
     batch_slot slot[PIPE_SLOTS];
-} pipeline;
+} seg_helper;
+
+/* VOCAB: every word before stemming, with its stem, for prefix queries
+ * that must work whatever the stemmer did to the full word. */
+static int build_vocab(seg_helper *h) {
+    const inverter *inv = h->inv;
+    uint32_t nwords = inv->words.n;
+    term_sort *order = lode_malloc((size_t)nwords * sizeof *order + 1);
+    if (!order) return LODE_ENOMEM;
+    sort_strings(&inv->words, order);
+    for (uint32_t i = 0; i < nwords; i++) {
+        uint32_t ti = strtab_value_of(&inv->words, order[i].idx);
+        vocab_add(&h->voc, &h->vocidx, i, &order[i], i ? &order[i - 1] : NULL, strtab_str(&inv->terms, ti),
+                  inv->terms.len[ti]);
+    }
+    lode_free(order);
+    return h->voc.rc || h->vocidx.rc ? LODE_ENOMEM : 0;
+}
 
 /* Claim the next batch if the window allows: its slot, or NULL. Under mu. */
-static batch_slot *claim_batch(pipeline *p) {
-    if (p->stop || p->next_term == p->nterms || p->claimed >= p->written + PIPE_SLOTS) return NULL;
+static batch_slot *claim_batch(seg_helper *p) {
+    if (p->stop || !p->ready || p->next_term == p->nterms || p->claimed >= p->written + PIPE_SLOTS) return NULL;
     batch_slot *b = &p->slot[p->claimed++ % PIPE_SLOTS];
     uint64_t bytes = 0;
     b->from = p->next_term;
-    while (p->next_term < p->nterms && bytes < p->batch_bytes && p->next_term - b->from < BATCH_TERMS)
-        bytes += p->inv->tv[p->order[p->next_term++].idx].stream_len;
+    b->direct = p->inv->tv[p->order[b->from].idx].stream_len >= DIRECT_TERM_BYTES;
+    if (b->direct) {
+        p->next_term++;
+    } else {
+        while (p->next_term < p->nterms && bytes < p->batch_bytes && p->next_term - b->from < BATCH_TERMS) {
+            uint32_t len = p->inv->tv[p->order[p->next_term].idx].stream_len;
+            if (len >= DIRECT_TERM_BYTES) break;
+            bytes += len;
+            p->next_term++;
+        }
+    }
     b->to = p->next_term;
     b->state = 1;
     return b;
 }
 
 /* Encode a claimed batch (outside mu). */
-static void encode_batch(pipeline *p, batch_slot *b) {
+static void encode_batch(seg_helper *p, batch_slot *b) {
     b->out.len = 0;
     b->freed = 0;
     b->rc = 0;
+    if (b->direct) return;
     for (uint32_t i = b->from; i < b->to; i++) {
         mem_term *t = &p->inv->tv[p->order[i].idx];
         uint64_t at = b->out.len;
@@ -417,8 +463,9 @@ static void encode_batch(pipeline *p, batch_slot *b) {
     }
 }
 
-static void *pipeline_helper(void *arg) {
-    pipeline *p = arg;
+static void *helper_main(void *arg) {
+    seg_helper *p = arg;
+    p->vocab_rc = build_vocab(p);
     pthread_mutex_lock(&p->mu);
     for (;;) {
         batch_slot *b = claim_batch(p);
@@ -428,7 +475,7 @@ static void *pipeline_helper(void *arg) {
             pthread_mutex_lock(&p->mu);
             b->state = 2;
             pthread_cond_broadcast(&p->cv);
-        } else if (p->stop || p->next_term == p->nterms) {
+        } else if (p->stop || (p->ready && p->next_term == p->nterms)) {
             break;
         } else {
             pthread_cond_wait(&p->cv, &p->mu);
@@ -438,42 +485,94 @@ static void *pipeline_helper(void *arg) {
     return NULL;
 }
 
-/* Encode and write the postings of every term; the lexicon entries go to
- * lex/lexidx. Returns 0 or the first error (o->rc for write errors). */
-static int write_postings(seg_out *o, inverter *inv, const term_sort *order, uint32_t nterms, lode_buf *lex,
-                          lode_buf *lexidx) {
-    pipeline *p = lode_calloc(1, sizeof *p);
-    if (!p) return LODE_ENOMEM;
+/* Start the helper thread when threads are allowed and the segment is
+ * large enough to be worth one. NULL: out of memory. */
+static seg_helper *helper_start(inverter *inv) {
+    seg_helper *p = lode_calloc(1, sizeof *p);
+    if (!p) return NULL;
     p->inv = inv;
-    p->order = order;
-    p->nterms = nterms;
+    buf_init(&p->voc);
+    buf_init(&p->vocidx);
     for (int i = 0; i < PIPE_SLOTS; i++) buf_init(&p->slot[i].out);
-    pthread_t helper;
-    uint64_t total = 0;
     p->batch_bytes = BATCH_BYTES_MAX;
-    if (!inv->no_threads) {
-        for (uint32_t i = 0; i < nterms; i++) total += inv->tv[order[i].idx].stream_len;
-        p->batch_bytes = total / 8;
-        if (p->batch_bytes < BATCH_BYTES_MIN) p->batch_bytes = BATCH_BYTES_MIN;
-        if (p->batch_bytes > BATCH_BYTES_MAX) p->batch_bytes = BATCH_BYTES_MAX;
-        if (total >= HELPER_MIN_BYTES && pthread_mutex_init(&p->mu, NULL) == 0) {
-            if (pthread_cond_init(&p->cv, NULL) == 0) {
-                p->threaded = pthread_create(&helper, NULL, pipeline_helper, p) == 0;
-                if (!p->threaded) pthread_cond_destroy(&p->cv);
-            }
-            if (!p->threaded) pthread_mutex_destroy(&p->mu);
-        }
+    if (inv->no_threads) return p;
+    uint64_t total = 0;
+    for (uint32_t i = 0; i < inv->terms.n; i++) total += inv->tv[i].stream_len;
+    p->batch_bytes = total / 8;
+    if (p->batch_bytes < BATCH_BYTES_MIN) p->batch_bytes = BATCH_BYTES_MIN;
+    if (p->batch_bytes > BATCH_BYTES_MAX) p->batch_bytes = BATCH_BYTES_MAX;
+    if (total < HELPER_MIN_BYTES || pthread_mutex_init(&p->mu, NULL) != 0) return p;
+    if (pthread_cond_init(&p->cv, NULL) != 0) {
+        pthread_mutex_destroy(&p->mu);
+        return p;
     }
+    p->threaded = pthread_create(&p->thread, NULL, helper_main, p) == 0;
+    if (!p->threaded) {
+        /* no thread: the caller does it all, as without threads */
+        pthread_cond_destroy(&p->cv);
+        pthread_mutex_destroy(&p->mu);
+    }
+    return p;
+}
+
+/* Stop and join the helper thread, if it runs. */
+static void helper_join(seg_helper *p) {
+    if (!p->threaded) return;
+    pthread_mutex_lock(&p->mu);
+    p->stop = 1;
+    pthread_cond_broadcast(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+    pthread_join(p->thread, NULL);
+    pthread_cond_destroy(&p->cv);
+    pthread_mutex_destroy(&p->mu);
+    p->threaded = 0;
+}
+
+static void helper_free(seg_helper *p) {
+    if (!p) return;
+    helper_join(p);
+    buf_free(&p->voc);
+    buf_free(&p->vocidx);
+    for (int i = 0; i < PIPE_SLOTS; i++) {
+        buf_free(&p->slot[i].out);
+        enc_free(&p->slot[i].e);
+    }
+    enc_free(&p->direct_e);
+    lode_free(p);
+}
+
+/* Encode and write the postings of every term (order[0, nterms), sorted);
+ * the lexicon entries go to lex/lexidx. Then VOCAB is ready in p->voc and
+ * p->vocidx. Returns 0 or the first error (o->rc for write errors). */
+static int write_postings(seg_helper *p, seg_out *o, const term_sort *order, uint32_t nterms, lode_buf *lex,
+                          lode_buf *lexidx) {
+    inverter *inv = p->inv;
     int rc = 0;
     uint64_t postings_start = o->off;
     if (p->threaded) pthread_mutex_lock(&p->mu);
+    p->order = order;
+    p->nterms = nterms;
+    p->ready = 1;
+    if (p->threaded) pthread_cond_broadcast(&p->cv);
     while (!rc && !o->rc && (p->next_term < nterms || p->written < p->claimed)) {
         batch_slot *next = &p->slot[p->written % PIPE_SLOTS];
         batch_slot *b;
         if (p->written < p->claimed && next->state == 2) {
             /* the next batch in order is done: write it */
             if (p->threaded) pthread_mutex_unlock(&p->mu);
-            if (!(rc = next->rc)) {
+            if (next->direct) {
+                mem_term *t = &inv->tv[order[next->from].idx];
+                uint64_t at = o->off - postings_start;
+                if (!(rc = encode_term(&p->direct_e, inv, t))) {
+                    out_write(o, p->direct_e.skip.data, p->direct_e.skip.len, 1);
+                    out_write(o, p->direct_e.docs.data, p->direct_e.docs.len, 1);
+                    out_write(o, p->direct_e.pos.data, p->direct_e.pos.len, 1);
+                    p->direct_e.ti.offset = at;
+                    lexicon_add(lex, lexidx, next->from, &order[next->from],
+                                next->from ? &order[next->from - 1] : NULL, &p->direct_e.ti);
+                    inv->stream_bytes -= drop_stream(t);
+                }
+            } else if (!(rc = next->rc)) {
                 uint64_t base = o->off - postings_start;
                 out_buf(o, &next->out);
                 for (uint32_t i = next->from; i < next->to; i++) {
@@ -498,18 +597,12 @@ static int write_postings(seg_out *o, inverter *inv, const term_sort *order, uin
         }
     }
     if (p->threaded) {
-        p->stop = 1;
-        pthread_cond_broadcast(&p->cv);
         pthread_mutex_unlock(&p->mu);
-        pthread_join(helper, NULL);
-        pthread_cond_destroy(&p->cv);
-        pthread_mutex_destroy(&p->mu);
+        helper_join(p);
+    } else if (!rc && !o->rc) {
+        p->vocab_rc = build_vocab(p);
     }
-    for (int i = 0; i < PIPE_SLOTS; i++) {
-        buf_free(&p->slot[i].out);
-        enc_free(&p->slot[i].e);
-    }
-    lode_free(p);
+    if (!rc) rc = p->vocab_rc;
     return rc;
 }
 
@@ -546,13 +639,15 @@ int segment_write_fd(inverter *inv, int fd, const char *path, const char *stemme
     buf_init(&lex);
     buf_init(&lexidx);
     term_sort *order = NULL;
+    seg_helper *helper = NULL;
     int rc = inverter_finish_text(inv);
     if (rc) return lode_fail(err, rc, "out of memory compressing stored text");
 
     o.buf = lode_malloc(OUT_BUF);
     uint32_t nterms = inv->terms.n, nwords = inv->words.n;
-    order = lode_malloc((size_t)(nterms > nwords ? nterms : nwords) * sizeof *order + 1);
-    if (!o.buf || !order) {
+    order = lode_malloc((size_t)nterms * sizeof *order + 1);
+    helper = helper_start(inv);
+    if (!o.buf || !order || !helper) {
         rc = lode_fail(err, LODE_ENOMEM, "out of memory writing %s", path);
         goto cleanup;
     }
@@ -606,7 +701,7 @@ int segment_write_fd(inverter *inv, int fd, const char *path, const char *stemme
 
     sort_strings(&inv->terms, order);
     section_begin(&o, SEC_POSTINGS);
-    if ((rc = write_postings(&o, inv, order, nterms, &lex, &lexidx))) {
+    if ((rc = write_postings(helper, &o, order, nterms, &lex, &lexidx))) {
         rc = lode_fail(err, rc, "%s while encoding postings for %s",
                        rc == LODE_ENOMEM ? "out of memory" : "limit exceeded", path);
         goto cleanup;
@@ -619,20 +714,11 @@ int segment_write_fd(inverter *inv, int fd, const char *path, const char *stemme
     out_buf(&o, &lexidx);
     section_end(&o);
 
-    /* VOCAB: every word before stemming, with its stem, for prefix queries
-     * that must work whatever the stemmer did to the full word */
-    lex.len = lexidx.len = 0;
-    sort_strings(&inv->words, order);
-    for (uint32_t i = 0; i < nwords; i++) {
-        uint32_t ti = strtab_value_of(&inv->words, order[i].idx);
-        vocab_add(&lex, &lexidx, i, &order[i], i ? &order[i - 1] : NULL, strtab_str(&inv->terms, ti),
-                  inv->terms.len[ti]);
-    }
     section_begin(&o, SEC_VOCAB);
-    out_buf(&o, &lex);
+    out_buf(&o, &helper->voc);
     section_end(&o);
     section_begin(&o, SEC_VOCABIDX);
-    out_buf(&o, &lexidx);
+    out_buf(&o, &helper->vocidx);
     section_end(&o);
 
     section_begin(&o, SEC_PAGECRC);
@@ -669,6 +755,7 @@ int segment_write_fd(inverter *inv, int fd, const char *path, const char *stemme
     }
 
 cleanup:
+    helper_free(helper);
     lode_free(o.buf);
     lode_free(order);
     buf_free(&o.pages);

@@ -243,8 +243,9 @@ static int open_memory(lode_index **ix, void *ctx) {
 /* The writer's own threads (one compresses stored text, one shares the
  * encoding of postings while a segment is written) give the bytes the
  * caller's thread alone gives; under ThreadSanitizer, without a race. The
- * text is large enough (some 700 KiB) for both helpers to work. */
-static int write_bundle(const char *path, unsigned flags) {
+ * text is large enough (some 700 KiB of the project's files and 3 MiB of
+ * one made-up document) for both helpers to work. */
+static int write_bundle(const char *path, unsigned flags, const char *big, size_t big_len) {
     static const char *const sources[] = {"/docs", "/corpus", "/indexer", "/searcher"};
     lode_writer_options o = LODE_WRITER_OPTIONS_INIT;
     o.flags = LODE_WRITER_BUNDLE | flags;
@@ -256,6 +257,7 @@ static int write_bundle(const char *path, unsigned flags) {
         snprintf(dir, sizeof dir, "%s%s", LODE_SOURCE_DIR, sources[i]);
         rc = lode_writer_add_path(w, dir, &err);
     }
+    if (!rc) rc = lode_writer_add_document(w, "big.txt", big, big_len, 0, &err);
     if (!rc) rc = lode_writer_commit(w, &err);
     if (rc) fprintf(stderr, "%s\n", err.message);
     lode_writer_free(w);
@@ -280,8 +282,19 @@ TEST(the_writers_threads_write_what_one_thread_writes) {
     char threaded[640], alone[640];
     snprintf(threaded, sizeof threaded, "%s/threaded.lode", tmpdir);
     snprintf(alone, sizeof alone, "%s/alone.lode", tmpdir);
-    REQUIRE(write_bundle(threaded, 0) == 0);
-    REQUIRE(write_bundle(alone, LODE_WRITER_NO_THREADS) == 0);
+    /* and one document where "w" occurs 1.2 million times: its postings
+     * are large enough to be encoded apart from the batches */
+    size_t cap = (size_t)4 << 20, len = 0;
+    char *big = malloc(cap);
+    REQUIRE(big != NULL);
+    for (unsigned i = 0; len + 32 < cap && i < 1200000; i++) {
+        memcpy(big + len, "w ", 2);
+        len += 2;
+        if (i % 7 == 0) len += (size_t)snprintf(big + len, cap - len, "k%u ", i % 5000);
+    }
+    REQUIRE(write_bundle(threaded, 0, big, len) == 0);
+    REQUIRE(write_bundle(alone, LODE_WRITER_NO_THREADS, big, len) == 0);
+    free(big);
     size_t n1, n2;
     unsigned char *a = slurp(threaded, &n1), *b = slurp(alone, &n2);
     REQUIRE(a && b);

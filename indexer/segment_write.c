@@ -342,16 +342,14 @@ static void lexicon_add(lode_buf *lex, lode_buf *lexidx, uint32_t i, const term_
 }
 
 /* A segment write shares its work with one helper thread when threads are
- * allowed (the compressing thread is idle by then):
- *  - the helper first builds VOCAB (sorting the words is its larger part)
- *    while the caller writes the sections before POSTINGS and sorts the
- *    terms;
- *  - then both re-encode postings, most of the work, in batches of
- *    consecutive terms (lexicon order). Either claims the next batch; the
- *    caller writes finished batches in order. At most PIPE_SLOTS batches
- *    are claimed ahead of the one to write next, so the encoded bytes held
- *    in memory stay bounded (a few MiB) while the streams they replace are
- *    freed.
+ * allowed (the compressing thread is idle by then): both re-encode
+ * postings, most of the work, in batches of consecutive terms (lexicon
+ * order). Either claims the next batch; the caller writes finished batches
+ * in order. At most PIPE_SLOTS batches are claimed ahead of the one to
+ * write next, so the encoded bytes held in memory stay bounded (a few MiB)
+ * while the streams they replace are freed. (Building VOCAB on the helper
+ * meanwhile saved 3% of the build but held a second sort array, 11 MB more
+ * at the peak on the 1 GiB corpus: memory is what the budget bounds.)
  * The bytes written are the same whoever does which part, so segments stay
  * byte-identical (FORMAT.md §9). Without threads the caller does it all, in
  * the same code. */
@@ -380,11 +378,7 @@ typedef struct batch_slot {
 
 typedef struct seg_helper {
     inverter *inv;
-    /* VOCAB and VOCABIDX, built by build_vocab() */
-    lode_buf voc, vocidx;
-    int vocab_rc;
-    /* the postings pipeline; the fields below are guarded by mu when
-     * threaded */
+    /* the fields below are guarded by mu when threaded */
     const term_sort *order;
     uint32_t nterms;
     uint64_t batch_bytes;
@@ -402,20 +396,17 @@ typedef struct seg_helper {
 } seg_helper;
 
 /* VOCAB: every word before stemming, with its stem, for prefix queries
- * that must work whatever the stemmer did to the full word. */
-static int build_vocab(seg_helper *h) {
-    const inverter *inv = h->inv;
+ * that must work whatever the stemmer did to the full word. `order` has
+ * room for every word. */
+static int build_vocab(const inverter *inv, term_sort *order, lode_buf *voc, lode_buf *vocidx) {
     uint32_t nwords = inv->words.n;
-    term_sort *order = lode_malloc((size_t)nwords * sizeof *order + 1);
-    if (!order) return LODE_ENOMEM;
     sort_strings(&inv->words, order);
     for (uint32_t i = 0; i < nwords; i++) {
         uint32_t ti = strtab_value_of(&inv->words, order[i].idx);
-        vocab_add(&h->voc, &h->vocidx, i, &order[i], i ? &order[i - 1] : NULL, strtab_str(&inv->terms, ti),
+        vocab_add(voc, vocidx, i, &order[i], i ? &order[i - 1] : NULL, strtab_str(&inv->terms, ti),
                   inv->terms.len[ti]);
     }
-    lode_free(order);
-    return h->voc.rc || h->vocidx.rc ? LODE_ENOMEM : 0;
+    return voc->rc || vocidx->rc ? LODE_ENOMEM : 0;
 }
 
 /* Claim the next batch if the window allows: its slot, or NULL. Under mu. */
@@ -465,7 +456,6 @@ static void encode_batch(seg_helper *p, batch_slot *b) {
 
 static void *helper_main(void *arg) {
     seg_helper *p = arg;
-    p->vocab_rc = build_vocab(p);
     pthread_mutex_lock(&p->mu);
     for (;;) {
         batch_slot *b = claim_batch(p);
@@ -491,8 +481,6 @@ static seg_helper *helper_start(inverter *inv) {
     seg_helper *p = lode_calloc(1, sizeof *p);
     if (!p) return NULL;
     p->inv = inv;
-    buf_init(&p->voc);
-    buf_init(&p->vocidx);
     for (int i = 0; i < PIPE_SLOTS; i++) buf_init(&p->slot[i].out);
     p->batch_bytes = BATCH_BYTES_MAX;
     if (inv->no_threads) return p;
@@ -531,8 +519,6 @@ static void helper_join(seg_helper *p) {
 static void helper_free(seg_helper *p) {
     if (!p) return;
     helper_join(p);
-    buf_free(&p->voc);
-    buf_free(&p->vocidx);
     for (int i = 0; i < PIPE_SLOTS; i++) {
         buf_free(&p->slot[i].out);
         enc_free(&p->slot[i].e);
@@ -542,8 +528,8 @@ static void helper_free(seg_helper *p) {
 }
 
 /* Encode and write the postings of every term (order[0, nterms), sorted);
- * the lexicon entries go to lex/lexidx. Then VOCAB is ready in p->voc and
- * p->vocidx. Returns 0 or the first error (o->rc for write errors). */
+ * the lexicon entries go to lex/lexidx. Returns 0 or the first error
+ * (o->rc for write errors). */
 static int write_postings(seg_helper *p, seg_out *o, const term_sort *order, uint32_t nterms, lode_buf *lex,
                           lode_buf *lexidx) {
     inverter *inv = p->inv;
@@ -599,11 +585,17 @@ static int write_postings(seg_helper *p, seg_out *o, const term_sort *order, uin
     if (p->threaded) {
         pthread_mutex_unlock(&p->mu);
         helper_join(p);
-    } else if (!rc && !o->rc) {
-        p->vocab_rc = build_vocab(p);
     }
-    if (!rc) rc = p->vocab_rc;
     return rc;
+}
+
+size_t segment_write_memory(const inverter *inv) {
+    size_t strings = inv->terms.n > inv->words.n ? inv->terms.n : inv->words.n;
+    /* the sort array; LEXICON and LEXIDX (about 12 + 1 bytes a term on the
+     * bench corpus), doubled as buffers grow; the two slots at their
+     * largest and the caller's encoder, about two batches each */
+    return strings * sizeof(term_sort) + (size_t)inv->terms.n * 2 * 13 +
+           (PIPE_SLOTS + 1) * (sizeof(batch_slot) + 4 * (size_t)BATCH_BYTES_MAX) + OUT_BUF;
 }
 
 static void put_header(uint8_t *h, const seg_out *o, uint64_t file_len) {
@@ -645,7 +637,7 @@ int segment_write_fd(inverter *inv, int fd, const char *path, const char *stemme
 
     o.buf = lode_malloc(OUT_BUF);
     uint32_t nterms = inv->terms.n, nwords = inv->words.n;
-    order = lode_malloc((size_t)nterms * sizeof *order + 1);
+    order = lode_malloc((size_t)(nterms > nwords ? nterms : nwords) * sizeof *order + 1);
     helper = helper_start(inv);
     if (!o.buf || !order || !helper) {
         rc = lode_fail(err, LODE_ENOMEM, "out of memory writing %s", path);
@@ -714,11 +706,16 @@ int segment_write_fd(inverter *inv, int fd, const char *path, const char *stemme
     out_buf(&o, &lexidx);
     section_end(&o);
 
+    lex.len = lexidx.len = 0;
+    if ((rc = build_vocab(inv, order, &lex, &lexidx))) {
+        rc = lode_fail(err, rc, "out of memory writing %s", path);
+        goto cleanup;
+    }
     section_begin(&o, SEC_VOCAB);
-    out_buf(&o, &helper->voc);
+    out_buf(&o, &lex);
     section_end(&o);
     section_begin(&o, SEC_VOCABIDX);
-    out_buf(&o, &helper->vocidx);
+    out_buf(&o, &lexidx);
     section_end(&o);
 
     section_begin(&o, SEC_PAGECRC);

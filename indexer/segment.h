@@ -137,6 +137,12 @@ int inverter_add(inverter *inv, analyzer *a, const char *path, const uint8_t *te
 /* Interface to segment_write.c                                              */
 /* ------------------------------------------------------------------------ */
 
+/* Bytes a segment write of the buffer holds besides the buffer itself: the
+ * sorted order of its terms and words, the lexicon being built, the
+ * encoding slots. The writer counts them against the memory budget, so
+ * that the peak of a flush stays within it too. */
+size_t segment_write_memory(const inverter *inv);
+
 /* Write the buffer as a segment file at `path` (created new, fsynced).
  * `stemmer` is recorded in META. Fills the header CRC for the MANIFEST. */
 int segment_write(inverter *inv, const char *path, const char *stemmer, uint32_t *header_crc,

@@ -149,13 +149,13 @@ static int on_feedback_token(void *ctx, const token *t) {
 }
 
 /* Add feedback document `doc` of segment `s`, of weight `dw`, to the model. */
-static int fb_add_doc(fb_model *m, analyzer *a, segment *s, uint32_t doc, double dw, lode_buf *text,
-                      lode_error *err) {
+static int fb_add_doc(fb_model *m, analyzer *a, text_reader *tr, segment *s, uint32_t doc, double dw,
+                      lode_buf *text, lode_error *err) {
     doc_record d;
     int rc = segment_doc(s, doc, &d, err);
     if (rc) return rc;
     uint64_t len = d.size < FEEDBACK_TEXT_BYTES ? d.size : FEEDBACK_TEXT_BYTES;
-    if ((rc = segment_text(s, &d, 0, len, text, err))) return rc;
+    if ((rc = segment_text_read(tr, s, &d, 0, len, text, err))) return rc;
     if (len < d.size) {
         /* end at a space rather than in a word, which would count as another */
         size_t end = text->len;
@@ -363,8 +363,8 @@ static int flat_expanded(lode_index *ix, const rank_ctx *rx, const bound_query *
     return rc;
 }
 
-int expand_top_k(lode_index *ix, analyzer *a, const bound_query *b, const rank_ctx *rx, const expand_params *p,
-                 size_t k, scored_doc **out, size_t *count, lode_error *err) {
+int expand_top_k(lode_index *ix, analyzer *a, text_reader *tr, const bound_query *b, const rank_ctx *rx,
+                 const expand_params *p, size_t k, scored_doc **out, size_t *count, lode_error *err) {
     *out = NULL;
     *count = 0;
     if (k > ix->docs) k = (size_t)ix->docs;
@@ -396,8 +396,8 @@ int expand_top_k(lode_index *ix, analyzer *a, const bound_query *b, const rank_c
     double total = 0;
     for (size_t i = 0; i < nfb; i++) total += fb[i].score;
     for (size_t i = 0; i < nfb && !rc; i++)
-        rc = fb_add_doc(&m, a, ix->segs[fb[i].seg], fb[i].doc, total > 0 ? fb[i].score / total : 1.0 / (double)nfb,
-                        &text, err);
+        rc = fb_add_doc(&m, a, tr, ix->segs[fb[i].seg], fb[i].doc,
+                        total > 0 ? fb[i].score / total : 1.0 / (double)nfb, &text, err);
     if (rc || nfb == 0) goto done;
 
     /* 3: the candidates by P(w|R), then the best E by P(w|R) * idf. A

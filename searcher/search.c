@@ -131,8 +131,10 @@ int lode_search(lode_results **out, lode_index *ix, const char *query, const lod
         rc = query_parse(&tree, query, qlen, (opts->flags & LODE_SEARCH_STRICT) != 0,
                          (opts->flags & LODE_SEARCH_ALL_WORDS) != 0, &note, err);
     if (!rc) rc = query_bind(&bq, tree, ix, a, &rx, err);
+    /* one reader for the whole search: feedback documents and passages */
+    if (!rc && (expand || passages) && text_reader_new(&tr)) rc = lode_fail(err, LODE_ENOMEM, "out of memory");
     if (!rc && expand)
-        rc = expand_top_k(ix, a, &bq, &rx, &ep, limit, &top, &top_n, err);
+        rc = expand_top_k(ix, a, tr, &bq, &rx, &ep, limit, &top, &top_n, err);
     else if (!rc)
         rc = query_top_k(ix, &bq, &rx, limit, &top, &top_n, err);
     if (rc) goto done;
@@ -143,10 +145,6 @@ int lode_search(lode_results **out, lode_index *ix, const char *query, const lod
     }
     r->note = note;
     note = NULL;
-    if (passages && top_n && text_reader_new(&tr)) {
-        rc = lode_fail(err, LODE_ENOMEM, "out of memory");
-        goto done;
-    }
     for (size_t i = 0; i < top_n && !rc; i++) {
         r->count++;
         rc = fill_hit(ix, a, &bq, &rx, &top[i], passages, (opts->flags & LODE_SEARCH_ALL_PASSAGES) != 0, tr,

@@ -168,9 +168,11 @@ typedef struct expand_params {
 /* Top-k for a bound query expanded with terms of its best documents; the
  * documents are those the query matches, re-ranked. `b` is left as it is
  * (passages and highlights come from it). `a` analyses the feedback
- * documents. Errors: those of query_top_k, LODE_ENOMEM. */
-int expand_top_k(lode_index *ix, analyzer *a, const bound_query *b, const rank_ctx *rx, const expand_params *p,
-                 size_t k, scored_doc **out, size_t *count, lode_error *err);
+ * documents, read through `tr` (the search's reader: the best documents'
+ * passages are read next, often from the block it keeps). Errors: those
+ * of query_top_k, LODE_ENOMEM. */
+int expand_top_k(lode_index *ix, analyzer *a, text_reader *tr, const bound_query *b, const rank_ctx *rx,
+                 const expand_params *p, size_t k, scored_doc **out, size_t *count, lode_error *err);
 
 /* ------------------------------------------------------------------------ */
 /* Interface to snippet.c                                                    */

@@ -6,7 +6,7 @@
  */
 #include "indexer.h"
 
-int varint_get(const uint8_t **pp, const uint8_t *end, uint64_t *out) {
+int varint_get_long(const uint8_t **pp, const uint8_t *end, uint64_t *out) {
     const uint8_t *p = *pp;
     uint64_t v = 0;
     for (unsigned shift = 0; shift < 64; shift += 7) {
@@ -22,13 +22,6 @@ int varint_get(const uint8_t **pp, const uint8_t *end, uint64_t *out) {
         }
     }
     return -1;
-}
-
-int varint_get32(const uint8_t **p, const uint8_t *end, uint32_t *out) {
-    uint64_t v;
-    if (varint_get(p, end, &v) || v > UINT32_MAX) return -1;
-    *out = (uint32_t)v;
-    return 0;
 }
 
 unsigned bitwidth_of(const uint32_t *v, size_t n) {

@@ -97,10 +97,29 @@ static inline size_t varint_put(uint8_t *out, uint64_t v) {
     return n;
 }
 /* Decode one varint from [*p, end); advance *p. Returns 0, or -1 if the
- * input ends inside the varint or it is longer than 10 bytes / overflows. */
-int varint_get(const uint8_t **p, const uint8_t *end, uint64_t *out);
+ * input ends inside the varint or it is longer than 10 bytes / overflows.
+ * Most varints of an index are one byte (lexicon statistics, passage
+ * deltas): those are decoded inline, the others by varint_get_long. */
+int varint_get_long(const uint8_t **p, const uint8_t *end, uint64_t *out);
+static inline int varint_get(const uint8_t **p, const uint8_t *end, uint64_t *out) {
+    if (*p < end && **p < 0x80) {
+        *out = *(*p)++;
+        return 0;
+    }
+    return varint_get_long(p, end, out);
+}
 /* Same, but the value must fit in 32 bits (else -1). */
-int varint_get32(const uint8_t **p, const uint8_t *end, uint32_t *out);
+static inline int varint_get32(const uint8_t **p, const uint8_t *end, uint32_t *out) {
+    uint64_t v;
+    if (varint_get(p, end, &v) || v > UINT32_MAX) return -1;
+    *out = (uint32_t)v;
+    return 0;
+}
+/* Step over one varint, as varint_get would read it. */
+static inline int varint_skip(const uint8_t **p, const uint8_t *end) {
+    uint64_t v;
+    return varint_get(p, end, &v);
+}
 
 /* Bit packing of up to POSTINGS_BLOCK 32-bit values at a fixed width (0..32):
  * values are written low bit first into a little-endian bit stream; the last

@@ -546,35 +546,65 @@ static int lex_stem(lex_cursor *c) {
     return 0;
 }
 
-/* Decode the next entry of the block. */
-static int lex_next(lex_cursor *c, lode_error *err) {
+/* The term of the next entry; its data (postings data or stem) is read
+ * next, by lex_entry_data or lex_skip_data. -1 when malformed. */
+static int lex_next_term(lex_cursor *c) {
     uint32_t shared = 0, suffix;
     if (c->first) {
-        if (varint_get32(&c->p, c->end, &suffix)) goto bad;
+        if (varint_get32(&c->p, c->end, &suffix)) return -1;
     } else {
-        if (varint_get32(&c->p, c->end, &shared) || varint_get32(&c->p, c->end, &suffix)) goto bad;
+        if (varint_get32(&c->p, c->end, &shared) || varint_get32(&c->p, c->end, &suffix)) return -1;
     }
     if (shared > c->term_len || suffix > sizeof c->term - shared || shared + suffix == 0 ||
         (uint64_t)(c->end - c->p) < suffix)
-        goto bad;
-    uint8_t prev[255];
-    uint32_t prev_len = c->term_len;
-    memcpy(prev, c->term, prev_len);
+        return -1;
+    if (!c->first) {
+        /* entries are strictly increasing: anything else is damage. The
+         * first `shared` bytes are equal, so the new bytes decide against
+         * the previous term's from there on */
+        uint32_t rest = c->term_len - shared, n = rest < suffix ? rest : suffix;
+        int cmp = memcmp(c->term + shared, c->p, n);
+        if (cmp > 0 || (cmp == 0 && rest >= suffix)) return -1;
+    }
     memcpy(c->term + shared, c->p, suffix);
     c->p += suffix;
     c->term_len = shared + suffix;
-    if (!c->first) {
-        /* entries are strictly increasing: anything else is damage */
-        uint32_t n = prev_len < c->term_len ? prev_len : c->term_len;
-        int cmp = memcmp(prev, c->term, n);
-        if (cmp > 0 || (cmp == 0 && prev_len >= c->term_len)) goto bad;
-    }
-    if (c->sec == SEC_LEXICON ? lex_term_info(c) : lex_stem(c)) goto bad;
+    return 0;
+}
+
+/* The entry's data, decoded and checked; the entry is done. */
+static int lex_entry_data(lex_cursor *c) {
+    if (c->sec == SEC_LEXICON ? lex_term_info(c) : lex_stem(c)) return -1;
     c->first = 0;
     c->left--;
     return 0;
-bad:
+}
+
+/* Step over the data of a LEXICON entry that is not the one looked for:
+ * only its region's place is kept, which the next entry's follows from. */
+static int lex_skip_data(lex_cursor *c) {
+    uint64_t offset, length;
+    if (!c->first)
+        offset = c->ti.offset + c->ti.length;
+    else if (varint_get(&c->p, c->end, &offset))
+        return -1;
+    if (varint_skip(&c->p, c->end) || varint_skip(&c->p, c->end) || varint_get(&c->p, c->end, &length) ||
+        varint_skip(&c->p, c->end) || varint_skip(&c->p, c->end) || varint_skip(&c->p, c->end))
+        return -1;
+    c->ti.offset = offset;
+    c->ti.length = length;
+    c->first = 0;
+    c->left--;
+    return 0;
+}
+
+static int lex_malformed(lex_cursor *c, lode_error *err) {
     return corrupt(c->s, c->sec, c->sec == SEC_LEXICON ? "malformed term entry" : "malformed word entry", err);
+}
+
+/* Decode the next entry of the block. */
+static int lex_next(lex_cursor *c, lode_error *err) {
+    return lex_next_term(c) || lex_entry_data(c) ? lex_malformed(c, err) : 0;
 }
 
 static int cmp_bytes(const uint8_t *a, size_t an, const uint8_t *b, size_t bn) {
@@ -592,7 +622,7 @@ static int lex_find_block(segment *s, int sec, const uint8_t *key, size_t key_le
         uint32_t mid = lo + (hi - lo) / 2;
         lex_cursor c;
         int rc = lex_block_open(&c, s, sec, mid, err);
-        if (!rc) rc = lex_next(&c, err);
+        if (!rc && lex_next_term(&c)) rc = lex_malformed(&c, err); /* its first term is all we need */
         if (rc) return rc;
         if (cmp_bytes(c.term, c.term_len, key, key_len) <= 0)
             lo = mid;
@@ -639,15 +669,17 @@ int segment_lookup(segment *s, const char *term, size_t term_len, term_info *out
     lex_cursor c;
     rc = lex_block_open(&c, s, SEC_LEXICON, b, err);
     while (!rc && c.left) {
-        rc = lex_next(&c, err);
-        if (rc) break;
+        if (lex_next_term(&c)) return lex_malformed(&c, err);
         int cmp = cmp_bytes(c.term, c.term_len, (const uint8_t *)term, term_len);
         if (cmp == 0) {
+            if (lex_entry_data(&c)) return lex_malformed(&c, err);
             *out = c.ti;
             *found = 1;
             break;
         }
         if (cmp > 0) break;
+        /* terms before the one looked for: their statistics are not needed */
+        if (lex_skip_data(&c)) return lex_malformed(&c, err);
     }
     return rc;
 }

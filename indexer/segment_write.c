@@ -358,7 +358,7 @@ static void lexicon_add(lode_buf *lex, lode_buf *lexidx, uint32_t i, const term_
  * threads get work on a small segment, within these bounds. */
 #define BATCH_BYTES_MIN (16u << 10)
 #define BATCH_BYTES_MAX (256u << 10)
-#define BATCH_TERMS 4096u
+#define BATCH_TERMS 1024u
 /* A term whose stream is this large is a batch of its own that the caller
  * encodes straight into the file when its turn comes, as a one-thread
  * write would: held in a slot it would be in memory twice (its encoding
@@ -591,11 +591,16 @@ static int write_postings(seg_helper *p, seg_out *o, const term_sort *order, uin
 
 size_t segment_write_memory(const inverter *inv) {
     size_t strings = inv->terms.n > inv->words.n ? inv->terms.n : inv->words.n;
+    size_t batch = inv->stream_bytes / 8;
+    if (batch < BATCH_BYTES_MIN) batch = BATCH_BYTES_MIN;
+    if (batch > BATCH_BYTES_MAX) batch = BATCH_BYTES_MAX;
     /* the sort array; LEXICON and LEXIDX (about 12 + 1 bytes a term on the
-     * bench corpus), doubled as buffers grow; the two slots at their
-     * largest and the caller's encoder, about two batches each */
-    return strings * sizeof(term_sort) + (size_t)inv->terms.n * 2 * 13 +
-           (PIPE_SLOTS + 1) * (sizeof(batch_slot) + 4 * (size_t)BATCH_BYTES_MAX) + OUT_BUF;
+     * bench corpus), doubled as buffers grow; the slots, and the buffers of
+     * the slots and of the caller's encoder, about two batches each at
+     * their largest (a term of DIRECT_TERM_BYTES or more is written as it
+     * is encoded) */
+    return strings * sizeof(term_sort) + (size_t)inv->terms.n * 2 * 13 + sizeof(seg_helper) +
+           (PIPE_SLOTS + 1) * 4 * batch + OUT_BUF;
 }
 
 static void put_header(uint8_t *h, const seg_out *o, uint64_t file_len) {

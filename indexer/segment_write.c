@@ -382,7 +382,6 @@ typedef struct seg_helper {
     const term_sort *order;
     uint32_t nterms;
     uint64_t batch_bytes;
-    int ready;           /* order and nterms are set: batches may be claimed */
     uint32_t next_term;  /* first term not yet claimed */
     uint64_t claimed;    /* batches claimed */
     uint64_t written;    /* batches written */
@@ -409,9 +408,15 @@ static int build_vocab(const inverter *inv, term_sort *order, lode_buf *voc, lod
     return voc->rc || vocidx->rc ? LODE_ENOMEM : 0;
 }
 
+/* Stream bytes per batch for a buffer of `stream_bytes` (see BATCH_BYTES_MIN). */
+static uint64_t batch_bytes_for(uint64_t stream_bytes) {
+    uint64_t b = stream_bytes / 8;
+    return b < BATCH_BYTES_MIN ? BATCH_BYTES_MIN : b > BATCH_BYTES_MAX ? BATCH_BYTES_MAX : b;
+}
+
 /* Claim the next batch if the window allows: its slot, or NULL. Under mu. */
 static batch_slot *claim_batch(seg_helper *p) {
-    if (p->stop || !p->ready || p->next_term == p->nterms || p->claimed >= p->written + PIPE_SLOTS) return NULL;
+    if (p->stop || p->next_term == p->nterms || p->claimed >= p->written + PIPE_SLOTS) return NULL;
     batch_slot *b = &p->slot[p->claimed++ % PIPE_SLOTS];
     uint64_t bytes = 0;
     b->from = p->next_term;
@@ -465,7 +470,7 @@ static void *helper_main(void *arg) {
             pthread_mutex_lock(&p->mu);
             b->state = 2;
             pthread_cond_broadcast(&p->cv);
-        } else if (p->stop || (p->ready && p->next_term == p->nterms)) {
+        } else if (p->stop || p->next_term == p->nterms) {
             break;
         } else {
             pthread_cond_wait(&p->cv, &p->mu);
@@ -475,32 +480,36 @@ static void *helper_main(void *arg) {
     return NULL;
 }
 
-/* Start the helper thread when threads are allowed and the segment is
- * large enough to be worth one. NULL: out of memory. */
-static seg_helper *helper_start(inverter *inv) {
+/* The pipeline's state, without its thread yet. NULL: out of memory. */
+static seg_helper *helper_new(inverter *inv) {
     seg_helper *p = lode_calloc(1, sizeof *p);
     if (!p) return NULL;
     p->inv = inv;
     for (int i = 0; i < PIPE_SLOTS; i++) buf_init(&p->slot[i].out);
     p->batch_bytes = BATCH_BYTES_MAX;
-    if (inv->no_threads) return p;
+    return p;
+}
+
+/* Start the helper thread for the sorted terms when threads are allowed
+ * and the segment is large enough to be worth one; else the caller does
+ * it all, as without threads. */
+static void helper_start(seg_helper *p, const term_sort *order, uint32_t nterms) {
+    p->order = order;
+    p->nterms = nterms;
+    if (p->inv->no_threads) return;
     uint64_t total = 0;
-    for (uint32_t i = 0; i < inv->terms.n; i++) total += inv->tv[i].stream_len;
-    p->batch_bytes = total / 8;
-    if (p->batch_bytes < BATCH_BYTES_MIN) p->batch_bytes = BATCH_BYTES_MIN;
-    if (p->batch_bytes > BATCH_BYTES_MAX) p->batch_bytes = BATCH_BYTES_MAX;
-    if (total < HELPER_MIN_BYTES || pthread_mutex_init(&p->mu, NULL) != 0) return p;
+    for (uint32_t i = 0; i < nterms; i++) total += p->inv->tv[order[i].idx].stream_len;
+    p->batch_bytes = batch_bytes_for(total);
+    if (total < HELPER_MIN_BYTES || pthread_mutex_init(&p->mu, NULL) != 0) return;
     if (pthread_cond_init(&p->cv, NULL) != 0) {
         pthread_mutex_destroy(&p->mu);
-        return p;
+        return;
     }
     p->threaded = pthread_create(&p->thread, NULL, helper_main, p) == 0;
     if (!p->threaded) {
-        /* no thread: the caller does it all, as without threads */
         pthread_cond_destroy(&p->cv);
         pthread_mutex_destroy(&p->mu);
     }
-    return p;
 }
 
 /* Stop and join the helper thread, if it runs. */
@@ -535,11 +544,8 @@ static int write_postings(seg_helper *p, seg_out *o, const term_sort *order, uin
     inverter *inv = p->inv;
     int rc = 0;
     uint64_t postings_start = o->off;
+    helper_start(p, order, nterms);
     if (p->threaded) pthread_mutex_lock(&p->mu);
-    p->order = order;
-    p->nterms = nterms;
-    p->ready = 1;
-    if (p->threaded) pthread_cond_broadcast(&p->cv);
     while (!rc && !o->rc && (p->next_term < nterms || p->written < p->claimed)) {
         batch_slot *next = &p->slot[p->written % PIPE_SLOTS];
         batch_slot *b;
@@ -591,9 +597,7 @@ static int write_postings(seg_helper *p, seg_out *o, const term_sort *order, uin
 
 size_t segment_write_memory(const inverter *inv) {
     size_t strings = inv->terms.n > inv->words.n ? inv->terms.n : inv->words.n;
-    size_t batch = inv->stream_bytes / 8;
-    if (batch < BATCH_BYTES_MIN) batch = BATCH_BYTES_MIN;
-    if (batch > BATCH_BYTES_MAX) batch = BATCH_BYTES_MAX;
+    size_t batch = (size_t)batch_bytes_for(inv->stream_bytes);
     /* the sort array; LEXICON and LEXIDX (about 12 + 1 bytes a term on the
      * bench corpus), doubled as buffers grow; the slots, and the buffers of
      * the slots and of the caller's encoder, about two batches each at
@@ -643,7 +647,7 @@ int segment_write_fd(inverter *inv, int fd, const char *path, const char *stemme
     o.buf = lode_malloc(OUT_BUF);
     uint32_t nterms = inv->terms.n, nwords = inv->words.n;
     order = lode_malloc((size_t)(nterms > nwords ? nterms : nwords) * sizeof *order + 1);
-    helper = helper_start(inv);
+    helper = helper_new(inv);
     if (!o.buf || !order || !helper) {
         rc = lode_fail(err, LODE_ENOMEM, "out of memory writing %s", path);
         goto cleanup;

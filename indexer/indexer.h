@@ -81,6 +81,21 @@ static inline void store_u64(uint8_t *p, uint64_t v) {
 uint64_t lode_hash64(const void *data, size_t len, uint64_t seed);
 
 /* ------------------------------------------------------------------------ */
+/* Interface to crc32.c: the format's checksums                              */
+/* ------------------------------------------------------------------------ */
+
+/* CRC-32 as zlib's crc32() computes it (start with 0, chain by passing the
+ * previous value), for any length; no bytes (data may then be NULL) return
+ * crc unchanged. lode_crc32 uses carry-less multiplication
+ * where the processor has it. The two others are the paths it chooses
+ * between, for tests: crc32_clmul falls back to crc32_portable where
+ * crc32_has_clmul() is 0. */
+uint32_t lode_crc32(uint32_t crc, const void *data, size_t len);
+uint32_t crc32_portable(uint32_t crc, const void *data, size_t len);
+uint32_t crc32_clmul(uint32_t crc, const void *data, size_t len);
+int crc32_has_clmul(void);
+
+/* ------------------------------------------------------------------------ */
 /* Interface to codec.c: variable-length and bit-packed integers             */
 /* ------------------------------------------------------------------------ */
 

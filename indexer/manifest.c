@@ -18,7 +18,6 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include "segment.h"
 
@@ -85,7 +84,7 @@ int manifest_read(manifest *m, const char *dir, lode_error *err) {
                        version, MANIFEST_FORMAT_VERSION);
         goto done;
     }
-    if ((uint32_t)crc32(0, data, (uInt)(len - 4)) != load_u32(end - 4)) {
+    if (lode_crc32(0, data, len - 4) != load_u32(end - 4)) {
         rc = bad(err, path, "checksum mismatch (damaged or truncated)");
         goto done;
     }
@@ -159,7 +158,7 @@ int manifest_write(const manifest *m, const char *dir, lode_error *err) {
         buf_put_u64(&b, sg->file_len);
         buf_put_u32(&b, sg->header_crc);
     }
-    if (!b.rc) buf_put_u32(&b, (uint32_t)crc32(0, b.data, (uInt)b.len));
+    if (!b.rc) buf_put_u32(&b, lode_crc32(0, b.data, b.len));
     if (b.rc) {
         /* checked after the CRC too: a MANIFEST without it is damage */
         buf_free(&b);

@@ -41,7 +41,7 @@ static int parse_meta(segment *s, lode_error *err) {
     if (m->length < 58 || m->length > 57 + sizeof s->stemmer - 1) return corrupt(s, SEC_META, "bad length", err);
     int rc = segment_view(s, SEC_META, 0, m->length, &p, err);
     if (rc) return rc;
-    if ((uint32_t)crc32(0, p, (uInt)m->length) != m->crc) return corrupt(s, SEC_META, "checksum mismatch", err);
+    if (lode_crc32(0, p, m->length) != m->crc) return corrupt(s, SEC_META, "checksum mismatch", err);
     s->doc_count = load_u32(p);
     s->term_count = load_u32(p + 4);
     s->passage_count = load_u64(p + 8);
@@ -87,7 +87,7 @@ static int parse_header(segment *s, lode_error *err) {
     if (count < SEC_COUNT || count > 64 || header_len != SEG_HEADER_FIXED + count * SEG_SECTION_ENTRY + 4 ||
         header_len > s->size)
         return corrupt(s, 0, "bad header length", err);
-    if ((uint32_t)crc32(0, h, header_len - 4) != load_u32(h + header_len - 4))
+    if (lode_crc32(0, h, header_len - 4) != load_u32(h + header_len - 4))
         return corrupt(s, 0, "checksum mismatch", err);
     uint64_t file_len = load_u64(h + 16);
     if (file_len != s->size) {
@@ -125,7 +125,7 @@ static int parse_header(segment *s, lode_error *err) {
     uint64_t covered = pc->offset - header_len;
     s->page_count = (size_t)((covered + SEG_PAGE_SIZE - 1) / SEG_PAGE_SIZE);
     if ((uint64_t)s->page_count * 4 != pc->length) return corrupt(s, SEC_PAGECRC, "bad length", err);
-    if ((uint32_t)crc32(0, s->data + pc->offset, (uInt)pc->length) != pc->crc)
+    if (lode_crc32(0, s->data + pc->offset, pc->length) != pc->crc)
         return corrupt(s, SEC_PAGECRC, "checksum mismatch", err);
     for (int id = 1; id < SEC_PAGECRC; id++)
         if (s->sec[id].offset + s->sec[id].length > pc->offset)
@@ -223,7 +223,7 @@ static int check_page(segment *s, size_t page, int sec, lode_error *err) {
     uint64_t end = start + SEG_PAGE_SIZE;
     if (end > s->sec[SEC_PAGECRC].offset) end = s->sec[SEC_PAGECRC].offset;
     uint32_t want = load_u32(s->data + s->sec[SEC_PAGECRC].offset + page * 4);
-    if ((uint32_t)crc32(0, s->data + start, (uInt)(end - start)) != want) {
+    if (lode_crc32(0, s->data + start, end - start) != want) {
         /* the damaged byte is somewhere in the page: name every section the
          * page holds, since a page can straddle two */
         char holds[128] = "";
@@ -262,15 +262,7 @@ int segment_check_all(segment *s, lode_error *err) {
         const uint8_t *p;
         int rc = segment_view(s, id, 0, s->sec[id].length, &p, err);
         if (rc) return rc;
-        uLong crc = crc32(0, NULL, 0);
-        uint64_t left = s->sec[id].length;
-        while (left) {
-            uInt n = left > (1u << 30) ? (1u << 30) : (uInt)left;
-            crc = crc32(crc, p, n);
-            p += n;
-            left -= n;
-        }
-        if ((uint32_t)crc != s->sec[id].crc) return corrupt(s, id, "checksum mismatch", err);
+        if (lode_crc32(0, p, s->sec[id].length) != s->sec[id].crc) return corrupt(s, id, "checksum mismatch", err);
     }
     for (size_t pg = 0; pg < s->page_count; pg++) {
         int rc = check_page(s, pg, 0, err);

@@ -26,7 +26,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
-#include <zlib.h>
 
 #include "segment.h"
 
@@ -75,25 +74,19 @@ static void out_flush(seg_out *o) {
 static void out_write(seg_out *o, const void *data, size_t n, int in_section) {
     if (o->rc || n == 0) return;
     const uint8_t *p = data;
-    /* zlib's length is a uInt: a section of 4 GiB or more (the stored text
-     * of a large bundle) is checksummed a GiB at a time, as the reader does */
-    for (size_t done = 0; in_section && done < n;) {
-        uInt take = n - done > ((size_t)1 << 30) ? (uInt)1 << 30 : (uInt)(n - done);
-        o->sec_crc = (uint32_t)crc32(o->sec_crc, p + done, take);
-        done += take;
-    }
+    if (in_section) o->sec_crc = lode_crc32(o->sec_crc, p, n);
     size_t left = o->covering ? n : 0;
     const uint8_t *q = p;
     while (left) {
         size_t take = SEG_PAGE_SIZE - o->page_fill;
         if (take > left) take = left;
-        o->page_crc = (uint32_t)crc32(o->page_crc, q, (uInt)take);
+        o->page_crc = lode_crc32(o->page_crc, q, take);
         o->page_fill += (uint32_t)take;
         q += take;
         left -= take;
         if (o->page_fill == SEG_PAGE_SIZE) {
             buf_put_u32(&o->pages, o->page_crc);
-            o->page_crc = (uint32_t)crc32(0, NULL, 0);
+            o->page_crc = 0;
             o->page_fill = 0;
         }
     }
@@ -120,7 +113,7 @@ static void section_begin(seg_out *o, int id) {
     out_write(o, zeros, pad, 0);
     o->cur_sec = id;
     o->sec[id].offset = o->off;
-    o->sec_crc = (uint32_t)crc32(0, NULL, 0);
+    o->sec_crc = 0;
 }
 
 static void section_end(seg_out *o) {
@@ -622,7 +615,7 @@ static void put_header(uint8_t *h, const seg_out *o, uint64_t file_len) {
         store_u64(e + 16, o->sec[id].length);
         store_u32(e + 24, o->sec[id].crc);
     }
-    store_u32(h + HEADER_LEN - 4, (uint32_t)crc32(0, h, HEADER_LEN - 4));
+    store_u32(h + HEADER_LEN - 4, lode_crc32(0, h, HEADER_LEN - 4));
 }
 
 int segment_write_fd(inverter *inv, int fd, const char *path, const char *stemmer, uint32_t *header_crc,
@@ -632,7 +625,7 @@ int segment_write_fd(inverter *inv, int fd, const char *path, const char *stemme
     o.fd = fd;
     o.path = path;
     o.err = err;
-    o.page_crc = (uint32_t)crc32(0, NULL, 0);
+    o.page_crc = 0;
     buf_init(&o.pages);
     lode_buf meta, docs, lex, lexidx;
     buf_init(&meta);
@@ -732,7 +725,7 @@ int segment_write_fd(inverter *inv, int fd, const char *path, const char *stemme
     {
         /* the checksums themselves are outside the pages they cover */
         uint64_t start = o.off;
-        uint32_t crc = (uint32_t)crc32(0, o.pages.data, (uInt)o.pages.len);
+        uint32_t crc = lode_crc32(0, o.pages.data, o.pages.len);
         if (o.pages.rc && !o.rc) o.rc = lode_fail(err, LODE_ENOMEM, "out of memory");
         o.covering = 0;
         out_write(&o, o.pages.data, o.pages.len, 0);

@@ -3,8 +3,12 @@
  * at every length boundary, exact encodings, truncated, over-long and
  * overflowing input, the 32-bit variant) and fixed-width bit packing (every
  * width 0..32 with every count 1..128, exact output size with guard bytes,
- * zero padding, short input, bad widths, bitwidth_of).
+ * zero padding, short input, bad widths, bitwidth_of) and the CRC-32 of
+ * crc32.c (both of its paths against zlib's, at every length up to 1 KiB,
+ * every start alignment and every split of a chained computation).
  */
+#include <zlib.h>
+
 #include "format.h" /* POSTINGS_BLOCK: the largest count the codec is used with */
 #include "indexer.h"
 #include "test.h"
@@ -497,9 +501,88 @@ TEST(bitpack_get_rejects) {
     }
 }
 
+/* ------------------------------------------------------------------------ */
+/* CRC-32                                                                   */
+/* ------------------------------------------------------------------------ */
+
+/* Bytes with every value and no short period, so that a wrong fold constant
+ * or a lane mixed up cannot cancel out. */
+static void fill_crc_bytes(uint8_t *p, size_t n, uint32_t seed) {
+    uint32_t x = seed * 2654435761u + 1;
+    for (size_t i = 0; i < n; i++) {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        p[i] = (uint8_t)(x >> 24);
+    }
+}
+
+TEST(crc32_check_values) {
+    /* the catalogued check value of CRC-32 (ISO-HDLC) */
+    CHECK_EQ_U64(lode_crc32(0, "123456789", 9), 0xCBF43926u);
+    CHECK_EQ_U64(crc32_clmul(0, "123456789", 9), 0xCBF43926u);
+    CHECK_EQ_U64(lode_crc32(0, "", 0), 0);
+    CHECK_EQ_U64(lode_crc32(0x12345678u, NULL, 0), 0x12345678u);
+    /* long runs of one byte: the folded lanes see identical chunks */
+    uint8_t same[4096];
+    for (int v = 0; v < 256; v += 255) {
+        memset(same, v, sizeof same);
+        CHECK_EQ_U64(lode_crc32(0, same, sizeof same), (uint32_t)crc32(0, same, sizeof same));
+        CHECK_EQ_U64(crc32_clmul(0, same, sizeof same), (uint32_t)crc32(0, same, sizeof same));
+    }
+}
+
+TEST(crc32_every_length_and_alignment) {
+    enum { MAXLEN = 1100 };
+    static uint8_t buf[MAXLEN + 16];
+    fill_crc_bytes(buf, sizeof buf, 7);
+    if (!crc32_has_clmul()) printf("  (no carry-less multiply here: both paths are zlib's)\n");
+    for (size_t align = 0; align < 16; align++)
+        for (size_t len = 0; len <= MAXLEN; len++) {
+            const uint8_t *p = buf + align;
+            uint32_t start = (uint32_t)(len * 0x9E3779B1u); /* chained from some earlier value */
+            uint32_t want = (uint32_t)crc32(start, p, (uInt)len);
+            uint32_t a = crc32_clmul(start, p, len), b = lode_crc32(start, p, len);
+            uint32_t c = crc32_portable(start, p, len);
+            if (a != want || b != want || c != want) {
+                printf("  align %zu len %zu start %08x\n", align, len, start);
+                CHECK_EQ_U64(a, want);
+                CHECK_EQ_U64(b, want);
+                CHECK_EQ_U64(c, want);
+                return;
+            }
+        }
+}
+
+TEST(crc32_chained_splits) {
+    /* a page checksum is built from the pieces out_write is handed */
+    static uint8_t buf[777];
+    fill_crc_bytes(buf, sizeof buf, 99);
+    uint32_t whole = (uint32_t)crc32(0, buf, sizeof buf);
+    CHECK_EQ_U64(lode_crc32(0, buf, sizeof buf), whole);
+    for (size_t cut = 0; cut <= sizeof buf; cut++) {
+        uint32_t c = lode_crc32(lode_crc32(0, buf, cut), buf + cut, sizeof buf - cut);
+        if (c != whole) {
+            printf("  cut at %zu\n", cut);
+            CHECK_EQ_U64(c, whole);
+            return;
+        }
+    }
+    /* a 4 MiB input, larger than any page, through many 64-byte rounds */
+    size_t big = (size_t)4 << 20;
+    uint8_t *m = malloc(big);
+    CHECK(m != NULL);
+    if (!m) return;
+    fill_crc_bytes(m, big, 3);
+    CHECK_EQ_U64(lode_crc32(0, m, big), (uint32_t)crc32(0, m, (uInt)big));
+    free(m);
+}
+
 TEST_MAIN(TEST_CASE(varint_boundaries), TEST_CASE(varint_exact_encodings),
           TEST_CASE(varint_random_round_trip), TEST_CASE(varint_sequence),
           TEST_CASE(varint_empty_and_truncated), TEST_CASE(varint_overlong_rejected),
           TEST_CASE(varint_get32_range), TEST_CASE(bitwidth_of_values), TEST_CASE(bitpack_known_bytes),
           TEST_CASE(bitpack_bytes_formula), TEST_CASE(bitpack_round_trip_all_widths),
-          TEST_CASE(bitpack_get_range_every_window), TEST_CASE(bitpack_width_zero), TEST_CASE(bitpack_get_rejects))
+          TEST_CASE(bitpack_get_range_every_window), TEST_CASE(bitpack_width_zero), TEST_CASE(bitpack_get_rejects),
+          TEST_CASE(crc32_check_values), TEST_CASE(crc32_every_length_and_alignment),
+          TEST_CASE(crc32_chained_splits))

@@ -426,6 +426,17 @@ static int verify_blocks(checker *c, int sec) {
             if (i) fail |= varint_get(&p, end, &v);
             fail |= varint_get(&p, end, &len);
             if (fail || (uint64_t)(end - p) < len) goto malformed;
+            if (i == 0 && sec == SEC_LEXICON && s->sec[SEC_LEXKEYS].offset) {
+                /* the block's key is its first term's start, zero-padded */
+                const uint8_t *key;
+                uint8_t want[LEXKEY_BYTES] = {0};
+                memcpy(want, p, len < LEXKEY_BYTES ? (size_t)len : LEXKEY_BYTES);
+                rc = segment_view(s, SEC_LEXKEYS, (uint64_t)b * LEXKEY_BYTES, LEXKEY_BYTES, &key, c->err);
+                if (rc) return rc;
+                if (memcmp(key, want, LEXKEY_BYTES) != 0)
+                    return bad(c, SEC_LEXKEYS, "block %u: key %s, but the block starts with %s", b,
+                               quote(key, LEXKEY_BYTES).s, quote(p, (size_t)len).s);
+            }
             p += len;
             if (sec == SEC_LEXICON) {
                 /* [postings offset], df, cf - df, length, max_tf, max_title_tf, min_len */
@@ -505,6 +516,23 @@ static int verify_vocab(checker *c) {
     return 0;
 }
 
+/* DOCLENS, when present, repeats what DOCS says (checked first, so that a
+ * wrong DOCS field is reported under DOCS). */
+static int verify_doclens(checker *c) {
+    segment *s = c->s;
+    if (!s->sec[SEC_DOCLENS].offset) return 0;
+    for (uint32_t d = 0; d < s->doc_count; d++) {
+        uint32_t len, title_len;
+        int rc = segment_doc_lengths(s, d, &len, &title_len, c->err);
+        if (rc) return rc;
+        const uint8_t *r = c->docs + (size_t)d * DOC_RECORD_SIZE;
+        if (len != load_u32(r + 40) || title_len != load_u32(r + 44))
+            return bad(c, SEC_DOCLENS, "document %u: %u tokens, %u in the title; DOCS says %u, %u", d, len, title_len,
+                       load_u32(r + 40), load_u32(r + 44));
+    }
+    return 0;
+}
+
 int segment_verify(segment *s, lode_error *err) {
     checker c;
     memset(&c, 0, sizeof c);
@@ -512,6 +540,7 @@ int segment_verify(segment *s, lode_error *err) {
     c.err = err;
     int rc = segment_view(s, SEC_DOCS, 0, s->sec[SEC_DOCS].length, &c.docs, err);
     if (!rc) rc = verify_docs(&c);
+    if (!rc) rc = verify_doclens(&c);
     if (!rc) rc = verify_text(&c);
     if (!rc) rc = verify_lexicon(&c);
     if (!rc) rc = verify_vocab(&c);

@@ -24,9 +24,10 @@
 #define SEG_PAGE_SIZE 4096
 #define SEG_ALIGN 8          /* sections start at multiples of 8 */
 
-/* Section ids, in file order. A reader needs all of them; other ids would be
- * optional sections of a later minor version: skipped, but still covered by
- * the page checksums. */
+/* Section ids. A reader needs 1..11 (SEC_COUNT). Ids above 11 are optional
+ * sections of a compatible extension: a reader that does not know one skips
+ * it (it is still covered by the page checksums). The writer emits them in
+ * id order, then PAGECRC last. */
 enum {
     SEC_META = 1,
     SEC_DOCS = 2,
@@ -39,8 +40,21 @@ enum {
     SEC_VOCAB = 9,
     SEC_VOCABIDX = 10,
     SEC_PAGECRC = 11,
-    SEC_COUNT = 11
+    SEC_COUNT = 11,
+    /* optional, since lode 0.2: copies laid out for cold lookups */
+    SEC_LEXKEYS = 12,
+    SEC_DOCLENS = 13,
+    SEC_MAX = 13
 };
+
+/* LEXKEYS: for each lexicon block, the first LEXKEY_BYTES bytes of its first
+ * term, zero-padded (terms hold no zero byte, so the padded keys sort as the
+ * terms do). A binary search over them touches a few pages of 8-byte keys
+ * instead of one LEXICON page per probe. */
+#define LEXKEY_BYTES 8
+/* DOCLENS: for each document, u32 token_count and u32 title_token_count,
+ * the two fields of its DOCS record that ranking reads for every candidate. */
+#define DOCLEN_RECORD_SIZE 8
 
 /* DOCS: one fixed record per document. */
 #define DOC_RECORD_SIZE 48

@@ -168,7 +168,7 @@ typedef struct segment {
     const uint8_t *data;     /* the whole file */
     size_t size;
     int mapped;              /* data is an mmap we must unmap */
-    section_ref sec[SEC_COUNT + 1];
+    section_ref sec[SEC_MAX + 1]; /* an optional section absent: offset 0 */
     uint32_t header_crc;
     /* one flag per page of the file: 0 unchecked, 1 checksum verified.
      * Relaxed atomics: two threads may verify the same page; both agree. */
@@ -217,6 +217,12 @@ typedef struct doc_record {
 } doc_record;
 
 int segment_doc(segment *s, uint32_t doc, doc_record *out, lode_error *err);
+/* A document's token_count and title_token_count, what ranking reads for
+ * every candidate: from DOCLENS when the segment has it (8 bytes a document
+ * rather than DOCS's 48, so a cold search touches a sixth of the pages),
+ * else from DOCS. */
+int segment_doc_lengths(segment *s, uint32_t doc, uint32_t *token_count, uint32_t *title_token_count,
+                        lode_error *err);
 
 /* A document's DOCINFO: path, title and passage table. Strings point into
  * the mapped segment (not NUL-terminated). */

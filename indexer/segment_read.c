@@ -22,12 +22,12 @@
 
 #include "segment.h"
 
-static const char *const SECTION_NAMES[SEC_COUNT + 1] = {
-    "HEADER", "META", "DOCS", "DOCINFO", "TEXTIDX", "TEXT", "POSTINGS", "LEXICON", "LEXIDX", "VOCAB", "VOCABIDX",
-    "PAGECRC"};
+static const char *const SECTION_NAMES[SEC_MAX + 1] = {
+    "HEADER", "META",  "DOCS",     "DOCINFO", "TEXTIDX", "TEXT",   "POSTINGS",
+    "LEXICON", "LEXIDX", "VOCAB", "VOCABIDX", "PAGECRC", "LEXKEYS", "DOCLENS"};
 
 const char *section_name(int id) {
-    return id >= 0 && id <= SEC_COUNT ? SECTION_NAMES[id] : "UNKNOWN";
+    return id >= 0 && id <= SEC_MAX ? SECTION_NAMES[id] : "UNKNOWN";
 }
 
 static int corrupt(const segment *s, int sec, const char *what, lode_error *err) {
@@ -70,6 +70,12 @@ static int parse_meta(segment *s, lode_error *err) {
     uint64_t text_blocks = (s->text_bytes + TEXT_BLOCK_SIZE - 1) / TEXT_BLOCK_SIZE;
     if (text_blocks * TEXTIDX_ENTRY != s->sec[SEC_TEXTIDX].length)
         return corrupt(s, SEC_TEXTIDX, "length does not match the stored text size", err);
+    /* the optional sections, when present, have one entry per block or
+     * document like the sections they shadow */
+    if (s->sec[SEC_LEXKEYS].offset && (uint64_t)s->lex_blocks * LEXKEY_BYTES != s->sec[SEC_LEXKEYS].length)
+        return corrupt(s, SEC_LEXKEYS, "length does not match the term count", err);
+    if (s->sec[SEC_DOCLENS].offset && (uint64_t)s->doc_count * DOCLEN_RECORD_SIZE != s->sec[SEC_DOCLENS].length)
+        return corrupt(s, SEC_DOCLENS, "length does not match the document count", err);
     return 0;
 }
 
@@ -106,10 +112,10 @@ static int parse_header(segment *s, lode_error *err) {
         uint32_t id = load_u32(e);
         uint64_t off = load_u64(e + 8), len = load_u64(e + 16);
         if (off < header_len || off > s->size || len > s->size - off)
-            return corrupt(s, id <= SEC_COUNT ? (int)id : 0, "section outside the file", err);
-        if (id == 0 || id > SEC_COUNT) {
-            /* an optional section of a later minor version: skipped, but it
-             * must lie under the page checksums like every other byte */
+            return corrupt(s, id <= SEC_MAX ? (int)id : 0, "section outside the file", err);
+        if (id == 0 || id > SEC_MAX) {
+            /* an optional section of a later extension: skipped, but it must
+             * lie under the page checksums like every other byte */
             if (off + len > unknown_end) unknown_end = off + len;
             continue;
         }
@@ -127,8 +133,8 @@ static int parse_header(segment *s, lode_error *err) {
     if ((uint64_t)s->page_count * 4 != pc->length) return corrupt(s, SEC_PAGECRC, "bad length", err);
     if (lode_crc32(0, s->data + pc->offset, pc->length) != pc->crc)
         return corrupt(s, SEC_PAGECRC, "checksum mismatch", err);
-    for (int id = 1; id < SEC_PAGECRC; id++)
-        if (s->sec[id].offset + s->sec[id].length > pc->offset)
+    for (int id = 1; id <= SEC_MAX; id++)
+        if (id != SEC_PAGECRC && s->sec[id].offset + s->sec[id].length > pc->offset)
             return corrupt(s, id, "section overlaps the page checksums", err);
     if (unknown_end > pc->offset || pc->offset + pc->length != s->size)
         return corrupt(s, SEC_PAGECRC, "bytes outside the page checksums", err);
@@ -228,9 +234,9 @@ static int check_page(segment *s, size_t page, int sec, lode_error *err) {
          * page holds, since a page can straddle two */
         char holds[128] = "";
         size_t used = 0;
-        for (int id = 1; id < SEC_PAGECRC; id++) {
+        for (int id = 1; id <= SEC_MAX; id++) {
             const section_ref *r = &s->sec[id];
-            if (r->length && r->offset < end && r->offset + r->length > start && used < sizeof holds - 16)
+            if (id != SEC_PAGECRC && r->length && r->offset < end && r->offset + r->length > start && used < sizeof holds - 16)
                 used += (size_t)snprintf(holds + used, sizeof holds - used, "%s%s", used ? "+" : "", section_name(id));
         }
         char what[256];
@@ -258,7 +264,8 @@ int segment_view(segment *s, int sec, uint64_t off, uint64_t len, const uint8_t 
 }
 
 int segment_check_all(segment *s, lode_error *err) {
-    for (int id = 1; id <= SEC_COUNT; id++) {
+    for (int id = 1; id <= SEC_MAX; id++) {
+        if (!s->sec[id].offset) continue; /* an optional section absent */
         const uint8_t *p;
         int rc = segment_view(s, id, 0, s->sec[id].length, &p, err);
         if (rc) return rc;
@@ -289,6 +296,19 @@ int segment_doc(segment *s, uint32_t doc, doc_record *out, lode_error *err) {
         out->size > LODE_MAX_DOC_BYTES || out->title_token_count > out->token_count ||
         out->info_offset >= s->sec[SEC_DOCINFO].length)
         return corrupt(s, SEC_DOCS, "document record out of range", err);
+    return 0;
+}
+
+int segment_doc_lengths(segment *s, uint32_t doc, uint32_t *token_count, uint32_t *title_token_count,
+                        lode_error *err) {
+    if (doc >= s->doc_count) return corrupt(s, SEC_DOCS, "document id out of range", err);
+    const uint8_t *p;
+    int rc = s->sec[SEC_DOCLENS].offset
+                 ? segment_view(s, SEC_DOCLENS, (uint64_t)doc * DOCLEN_RECORD_SIZE, DOCLEN_RECORD_SIZE, &p, err)
+                 : segment_view(s, SEC_DOCS, (uint64_t)doc * DOC_RECORD_SIZE + 40, 8, &p, err);
+    if (rc) return rc;
+    *token_count = load_u32(p);
+    *title_token_count = load_u32(p + 4);
     return 0;
 }
 
@@ -606,17 +626,43 @@ static int cmp_bytes(const uint8_t *a, size_t an, const uint8_t *b, size_t bn) {
     return (an > bn) - (an < bn);
 }
 
+/* Bytes [0, LEXKEY_BYTES) of a string, zero-padded, as a number that orders
+ * like the strings' starts (LEXKEYS, format.h). */
+static uint64_t lex_key_of(const uint8_t *p, size_t n) {
+    uint64_t k = 0;
+    for (size_t i = 0; i < LEXKEY_BYTES; i++) k = k << 8 | (i < n ? p[i] : 0);
+    return k;
+}
+
+/* Whether block b's first entry is <= key: -1 on error (in *rc). */
+static int block_starts_at_or_before(segment *s, int sec, uint32_t b, const uint8_t *key, size_t key_len,
+                                     uint64_t key_prefix, int *rc, lode_error *err) {
+    if (sec == SEC_LEXICON && s->sec[SEC_LEXKEYS].offset) {
+        const uint8_t *p;
+        if ((*rc = segment_view(s, SEC_LEXKEYS, (uint64_t)b * LEXKEY_BYTES, LEXKEY_BYTES, &p, err))) return -1;
+        uint64_t first = lex_key_of(p, LEXKEY_BYTES);
+        if (first != key_prefix) return first < key_prefix;
+        /* equal starts: a key shorter than LEXKEY_BYTES ends in padding, so
+         * the first term is the key itself; else the rest decides */
+        if (key_len < LEXKEY_BYTES) return 1;
+    }
+    lex_cursor c;
+    *rc = lex_block_open(&c, s, sec, b, err);
+    if (!*rc && lex_next_term(&c)) *rc = lex_malformed(&c, err); /* its first term is all we need */
+    if (*rc) return -1;
+    return cmp_bytes(c.term, c.term_len, key, key_len) <= 0;
+}
+
 /* The last block whose first entry is <= key (or 0). */
 static int lex_find_block(segment *s, int sec, const uint8_t *key, size_t key_len, uint32_t *block,
                           lode_error *err) {
     uint32_t lo = 0, hi = sec == SEC_LEXICON ? s->lex_blocks : s->vocab_blocks; /* answer in [lo, hi) */
+    uint64_t key_prefix = lex_key_of(key, key_len);
     while (hi - lo > 1) {
         uint32_t mid = lo + (hi - lo) / 2;
-        lex_cursor c;
-        int rc = lex_block_open(&c, s, sec, mid, err);
-        if (!rc && lex_next_term(&c)) rc = lex_malformed(&c, err); /* its first term is all we need */
-        if (rc) return rc;
-        if (cmp_bytes(c.term, c.term_len, key, key_len) <= 0)
+        int rc = 0, before = block_starts_at_or_before(s, sec, mid, key, key_len, key_prefix, &rc, err);
+        if (before < 0) return rc;
+        if (before)
             lo = mid;
         else
             hi = mid;

@@ -33,7 +33,7 @@
 /* Postings streams smaller than this are encoded on the caller's thread
  * alone: a thread is not worth starting for them. */
 #define HELPER_MIN_BYTES (64u << 10)
-#define HEADER_LEN (SEG_HEADER_FIXED + SEC_COUNT * SEG_SECTION_ENTRY + 4)
+#define HEADER_LEN (SEG_HEADER_FIXED + SEC_MAX * SEG_SECTION_ENTRY + 4)
 
 typedef struct seg_out {
     int fd;
@@ -47,7 +47,7 @@ typedef struct seg_out {
     uint32_t page_fill;     /* bytes in the current page */
     lode_buf pages;         /* u32 CRC per finished page */
     uint32_t sec_crc;
-    section_ref sec[SEC_COUNT + 1];
+    section_ref sec[SEC_MAX + 1];
     int cur_sec;
     int covering;           /* bytes count toward the page checksums */
 } seg_out;
@@ -591,8 +591,8 @@ static int write_postings(seg_helper *p, seg_out *o, const term_sort *order, uin
 size_t segment_write_memory(const inverter *inv) {
     size_t strings = inv->terms.n > inv->words.n ? inv->terms.n : inv->words.n;
     size_t batch = (size_t)batch_bytes_for(inv->stream_bytes);
-    /* the sort array; LEXICON and LEXIDX (about 12 + 1 bytes a term on the
-     * bench corpus), doubled as buffers grow; the slots, and the buffers of
+    /* the sort array; LEXICON, LEXIDX and LEXKEYS (about 12 + 0.5 + 0.5
+     * bytes a term on the bench corpus), doubled as buffers grow; the slots, and the buffers of
      * the slots and of the caller's encoder, about two batches each at
      * their largest (a term of DIRECT_TERM_BYTES or more is written as it
      * is encoded) */
@@ -607,9 +607,11 @@ static void put_header(uint8_t *h, const seg_out *o, uint64_t file_len) {
     store_u32(h + 12, HEADER_LEN);
     store_u64(h + 16, file_len);
     store_u32(h + 24, SEG_PAGE_SIZE);
-    store_u32(h + 28, SEC_COUNT);
-    for (int id = 1; id <= SEC_COUNT; id++) {
-        uint8_t *e = h + SEG_HEADER_FIXED + (size_t)(id - 1) * SEG_SECTION_ENTRY;
+    store_u32(h + 28, SEC_MAX);
+    /* the table lists the sections in file order: PAGECRC last */
+    for (int i = 0; i < SEC_MAX; i++) {
+        int id = i < SEC_PAGECRC - 1 ? i + 1 : i + 1 < SEC_MAX ? i + 2 : SEC_PAGECRC;
+        uint8_t *e = h + SEG_HEADER_FIXED + (size_t)i * SEG_SECTION_ENTRY;
         store_u32(e, (uint32_t)id);
         store_u64(e + 8, o->sec[id].offset);
         store_u64(e + 16, o->sec[id].length);
@@ -627,8 +629,9 @@ int segment_write_fd(inverter *inv, int fd, const char *path, const char *stemme
     o.err = err;
     o.page_crc = 0;
     buf_init(&o.pages);
-    lode_buf meta, docs, lex, lexidx;
+    lode_buf meta, docs, lex, lexidx, keys;
     buf_init(&meta);
+    buf_init(&keys);
     buf_init(&docs);
     buf_init(&lex);
     buf_init(&lexidx);
@@ -707,6 +710,13 @@ int segment_write_fd(inverter *inv, int fd, const char *path, const char *stemme
     section_begin(&o, SEC_LEXIDX);
     out_buf(&o, &lexidx);
     section_end(&o);
+    /* LEXKEYS is written after VOCAB, but the sort array is about to be
+     * reused for the words: take each block's first term now */
+    for (uint32_t i = 0; i < nterms; i += LEXICON_BLOCK) {
+        uint8_t key[LEXKEY_BYTES] = {0};
+        memcpy(key, order[i].bytes, order[i].len < LEXKEY_BYTES ? order[i].len : LEXKEY_BYTES);
+        buf_append(&keys, key, sizeof key);
+    }
 
     lex.len = lexidx.len = 0;
     if ((rc = build_vocab(inv, order, &lex, &lexidx))) {
@@ -718,6 +728,17 @@ int segment_write_fd(inverter *inv, int fd, const char *path, const char *stemme
     section_end(&o);
     section_begin(&o, SEC_VOCABIDX);
     out_buf(&o, &lexidx);
+    section_end(&o);
+    section_begin(&o, SEC_LEXKEYS);
+    out_buf(&o, &keys);
+    section_end(&o);
+    docs.len = 0;
+    for (uint32_t i = 0; i < inv->docs_n; i++) {
+        buf_put_u32(&docs, inv->docs[i].token_count);
+        buf_put_u32(&docs, inv->docs[i].title_token_count);
+    }
+    section_begin(&o, SEC_DOCLENS);
+    out_buf(&o, &docs);
     section_end(&o);
 
     section_begin(&o, SEC_PAGECRC);
@@ -762,6 +783,7 @@ cleanup:
     buf_free(&docs);
     buf_free(&lex);
     buf_free(&lexidx);
+    buf_free(&keys);
     return rc ? rc : o.rc;
 }
 

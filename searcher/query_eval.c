@@ -416,11 +416,8 @@ typedef struct it {
 
 static int doc_lengths(eval *ev, uint32_t doc) {
     if (ev->len_doc == doc && doc != DOC_END) return 0;
-    const uint8_t *p;
-    int rc = segment_view(ev->seg, SEC_DOCS, (uint64_t)doc * DOC_RECORD_SIZE + 40, 8, &p, ev->err);
+    int rc = segment_doc_lengths(ev->seg, doc, &ev->len, &ev->title_len, ev->err);
     if (rc) return ev->rc = rc;
-    ev->len = load_u32(p);
-    ev->title_len = load_u32(p + 4);
     ev->len_doc = doc;
     return 0;
 }

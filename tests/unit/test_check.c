@@ -472,6 +472,99 @@ TEST(every_text_block_must_inflate) {
     expect_refused("TEXTIDX offset", e1, seg[e1], (uint8_t)(seg[e1] + 1), "TEXTIDX", "block 1 at offset");
 }
 
+/* ------------------------------------------------------------------------ */
+/* The optional lookup sections                                             */
+/* ------------------------------------------------------------------------ */
+
+TEST(lookup_sections_must_repeat_the_lexicon_and_the_documents) {
+    section_ref keys = section_of(seg, SEC_LEXKEYS), lens = section_of(seg, SEC_DOCLENS);
+    REQUIRE(keys.offset && lens.offset);
+    /* 301 documents, 8 bytes each; one 8-byte key per block of 16 terms */
+    CHECK_EQ_U64(lens.length, 301 * DOCLEN_RECORD_SIZE);
+    CHECK_EQ_U64(keys.length % LEXKEY_BYTES, 0);
+    CHECK(keys.length >= 20 * LEXKEY_BYTES);
+    /* block 1's key no longer its first term's start */
+    uint64_t at = keys.offset + LEXKEY_BYTES;
+    expect_refused("LEXKEYS key", at, seg[at], (uint8_t)(seg[at] + 1), "LEXKEYS", "block 1: key");
+    /* document 0: ten tokens, three in the title */
+    expect_refused("DOCLENS token_count", lens.offset, 10, 11, "DOCLENS",
+                   "document 0: 11 tokens, 3 in the title; DOCS says 10, 3");
+    expect_refused("DOCLENS title_token_count", lens.offset + 4, 3, 2, "DOCLENS",
+                   "document 0: 10 tokens, 2 in the title; DOCS says 10, 3");
+    /* a length that is not one entry per block is refused at open */
+    uint8_t *copy = malloc(seg_len);
+    REQUIRE(copy);
+    for (int id = SEC_LEXKEYS; id <= SEC_DOCLENS; id++) {
+        memcpy(copy, seg, seg_len);
+        for (uint32_t i = 0; i < load_u32(copy + 28); i++) {
+            uint8_t *e = copy + SEG_HEADER_FIXED + (size_t)i * SEG_SECTION_ENTRY;
+            if (load_u32(e) == (uint32_t)id) store_u64(e + 16, load_u64(e + 16) - 8);
+        }
+        fix_checksums(copy, seg_len);
+        lode_error err;
+        CHECK_EQ_U64(check_bytes(copy, seg_len, &err), LODE_ECORRUPT);
+        CHECK(strstr(err.message, id == SEC_LEXKEYS ? "section LEXKEYS: length does not match the term count"
+                                                    : "section DOCLENS: length does not match the document count"));
+        fprintf(stderr, "  %-34s %s\n", "shortened", err.message);
+    }
+    free(copy);
+}
+
+/* Copy `q`'s ranked paths and scores into out (one line per hit). */
+static void answers(const uint8_t *data, size_t len, const char *q, char *out, size_t cap) {
+    lode_index *ix;
+    lode_results *r;
+    lode_error err;
+    size_t n = 0;
+    out[0] = '\0';
+    if (lode_index_open_memory(&ix, data, len, "answers", &err) == 0) {
+        lode_search_options o = LODE_SEARCH_OPTIONS_INIT;
+        o.limit = 20;
+        if (lode_search(&r, ix, q, &o, &err) == 0) {
+            for (size_t i = 0; i < lode_results_count(r) && n < cap; i++) {
+                lode_hit h;
+                lode_results_get(r, i, &h);
+                n += (size_t)snprintf(out + n, cap - n, "%s %.9g\n", h.path, h.score);
+            }
+            lode_results_free(r);
+        }
+        lode_index_close(ix);
+    }
+}
+
+TEST(without_the_lookup_sections_the_answers_are_the_same) {
+    /* what a segment of lode 0.1 looks like to this reader: the two
+     * entries renamed id 0, which every reader skips */
+    uint8_t *old = malloc(seg_len);
+    REQUIRE(old);
+    memcpy(old, seg, seg_len);
+    int hidden = 0;
+    for (uint32_t i = 0; i < load_u32(old + 28); i++) {
+        uint8_t *e = old + SEG_HEADER_FIXED + (size_t)i * SEG_SECTION_ENTRY;
+        if (load_u32(e) == SEC_LEXKEYS || load_u32(e) == SEC_DOCLENS) {
+            store_u32(e, 0);
+            hidden++;
+        }
+    }
+    CHECK_EQ_U64(hidden, 2);
+    fix_checksums(old, seg_len);
+    lode_error err;
+    CHECK_EQ_U64(check_bytes(old, seg_len, &err), 0);
+    /* words in the first, middle and last lexicon blocks, a title word, a
+     * phrase, a prefix and a word that is not there */
+    static const char *const queries[] = {"common", "omega", "checking index", "wordab", "wordln", "wordkb report",
+                                          "\"alpha beta\"", "word*", "zzz", "113 common"};
+    static char a[8192], b[8192];
+    for (size_t i = 0; i < sizeof queries / sizeof queries[0]; i++) {
+        answers(seg, seg_len, queries[i], a, sizeof a);
+        answers(old, seg_len, queries[i], b, sizeof b);
+        if (strcmp(a, b) != 0) fprintf(stderr, "query %s:\n%s--- without:\n%s", queries[i], a, b);
+        CHECK(strcmp(a, b) == 0);
+        CHECK(i == 8 || a[0] != '\0'); /* all but "zzz" find something */
+    }
+    free(old);
+}
+
 int main(int argc, char **argv) {
     static const test_case cases[] = {
         TEST_CASE(a_real_index_passes),
@@ -485,6 +578,8 @@ int main(int argc, char **argv) {
         TEST_CASE(passages_must_lie_in_order_inside_their_document),
         TEST_CASE(every_stem_must_be_a_term),
         TEST_CASE(every_text_block_must_inflate),
+        TEST_CASE(lookup_sections_must_repeat_the_lexicon_and_the_documents),
+        TEST_CASE(without_the_lookup_sections_the_answers_are_the_same),
     };
     int rc = 1;
     if (build() == 0)

@@ -41,7 +41,7 @@ enum {
     SEC_VOCABIDX = 10,
     SEC_PAGECRC = 11,
     SEC_COUNT = 11,
-    /* optional, since lode 0.2: copies laid out for cold lookups */
+    /* optional, added after lode 0.1.0: copies laid out for cold lookups */
     SEC_LEXKEYS = 12,
     SEC_DOCLENS = 13,
     SEC_MAX = 13

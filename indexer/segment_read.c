@@ -23,7 +23,7 @@
 #include "segment.h"
 
 static const char *const SECTION_NAMES[SEC_MAX + 1] = {
-    "HEADER", "META",  "DOCS",     "DOCINFO", "TEXTIDX", "TEXT",   "POSTINGS",
+    "HEADER", "META",   "DOCS",  "DOCINFO",  "TEXTIDX", "TEXT",    "POSTINGS",
     "LEXICON", "LEXIDX", "VOCAB", "VOCABIDX", "PAGECRC", "LEXKEYS", "DOCLENS"};
 
 const char *section_name(int id) {
@@ -236,7 +236,8 @@ static int check_page(segment *s, size_t page, int sec, lode_error *err) {
         size_t used = 0;
         for (int id = 1; id <= SEC_MAX; id++) {
             const section_ref *r = &s->sec[id];
-            if (id != SEC_PAGECRC && r->length && r->offset < end && r->offset + r->length > start && used < sizeof holds - 16)
+            if (id != SEC_PAGECRC && r->length && r->offset < end && r->offset + r->length > start &&
+                used < sizeof holds - 16)
                 used += (size_t)snprintf(holds + used, sizeof holds - used, "%s%s", used ? "+" : "", section_name(id));
         }
         char what[256];

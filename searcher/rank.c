@@ -107,10 +107,8 @@ typedef struct cursor {
 } cursor;
 
 static int doc_length(segment *s, uint32_t doc, uint32_t *len, lode_error *err) {
-    const uint8_t *p;
-    int rc = segment_view(s, SEC_DOCS, (uint64_t)doc * DOC_RECORD_SIZE + 40, 4, &p, err);
-    if (!rc) *len = load_u32(p);
-    return rc;
+    uint32_t title_len;
+    return segment_doc_lengths(s, doc, len, &title_len, err);
 }
 
 static int cmp_bound(const void *a, const void *b) {

@@ -313,6 +313,12 @@ int segment_doc_lengths(segment *s, uint32_t doc, uint32_t *token_count, uint32_
     return 0;
 }
 
+int segment_doc_lengths_table(segment *s, const uint8_t **table, lode_error *err) {
+    *table = NULL;
+    if (!s->sec[SEC_DOCLENS].offset || !s->sec[SEC_DOCLENS].length) return 0;
+    return segment_view(s, SEC_DOCLENS, 0, s->sec[SEC_DOCLENS].length, table, err);
+}
+
 int segment_doc_info(segment *s, uint32_t doc, const doc_record *d, doc_info *out, lode_error *err) {
     /* a document's info runs to the next document's, or to the section end */
     uint64_t end = s->sec[SEC_DOCINFO].length;

@@ -380,6 +380,7 @@ typedef struct eval {
     const rank_ctx *rx;
     lode_error *err;
     int rc;
+    doc_lens lens;
     uint32_t len_doc;    /* memo of the last document's lengths */
     uint32_t len;
     uint32_t title_len;
@@ -416,7 +417,7 @@ typedef struct it {
 
 static int doc_lengths(eval *ev, uint32_t doc) {
     if (ev->len_doc == doc && doc != DOC_END) return 0;
-    int rc = segment_doc_lengths(ev->seg, doc, &ev->len, &ev->title_len, ev->err);
+    int rc = doc_lens_get(&ev->lens, doc, &ev->len, &ev->title_len, ev->err);
     if (rc) return ev->rc = rc;
     ev->len_doc = doc;
     return 0;
@@ -887,7 +888,7 @@ int query_top_k(lode_index *ix, const bound_query *b, const rank_ctx *rx, size_t
         rc = rank_flat_query(ix, b, rx, &h, all, err);
     } else {
         for (uint32_t s = 0; s < ix->seg_count && !rc; s++) {
-            eval ev = {ix, ix->segs[s], s, b, rx, err, 0, DOC_END, 0, 0, NULL, NULL};
+            eval ev = {ix, ix->segs[s], s, b, rx, err, 0, {ix->segs[s], NULL, 0}, DOC_END, 0, 0, NULL, NULL};
             it *root = it_build(&ev, b->root);
             if (!root) {
                 rc = ev.rc;
@@ -1009,7 +1010,7 @@ int query_matches(lode_index *ix, const bound_query *b, const rank_ctx *rx, uint
                   size_t *count, lode_error *err) {
     *out = NULL;
     *count = 0;
-    eval ev = {ix, ix->segs[seg], seg, b, rx, err, 0, DOC_END, 0, 0, NULL, NULL};
+    eval ev = {ix, ix->segs[seg], seg, b, rx, err, 0, {ix->segs[seg], NULL, 0}, DOC_END, 0, 0, NULL, NULL};
     it *root = it_build(&ev, b->root);
     if (!root) return ev.rc;
     match_list m = {NULL, 0, 0};

@@ -106,9 +106,9 @@ typedef struct cursor {
     double bound;        /* the most this term can add to any document */
 } cursor;
 
-static int doc_length(segment *s, uint32_t doc, uint32_t *len, lode_error *err) {
+static int doc_length(doc_lens *l, uint32_t doc, uint32_t *len, lode_error *err) {
     uint32_t title_len;
-    return segment_doc_lengths(s, doc, len, &title_len, err);
+    return doc_lens_get(l, doc, len, &title_len, err);
 }
 
 static int cmp_bound(const void *a, const void *b) {
@@ -135,6 +135,7 @@ static int eval_and(segment *s, uint32_t si, cursor *c, uint32_t n, cursor *x, u
     uint32_t lead = 0;
     for (uint32_t i = 1; i < n; i++)
         if (c[i].pc.ti.df < c[lead].pc.ti.df) lead = i;
+    doc_lens lens = {s, NULL, 0};
     uint32_t d = c[lead].pc.doc;
     while (d != DOC_END) {
         uint32_t next = d;
@@ -150,7 +151,7 @@ static int eval_and(segment *s, uint32_t si, cursor *c, uint32_t n, cursor *x, u
             int rc = 0;
             if (!excluded_at(x, nx, d, &rc)) {
                 uint32_t len;
-                if (!rc) rc = doc_length(s, d, &len, err);
+                if (!rc) rc = doc_length(&lens, d, &len, err);
                 if (rc) return rc;
                 double score = 0;
                 for (uint32_t i = 0; i < n; i++)
@@ -179,6 +180,7 @@ static int eval_or(segment *s, uint32_t si, cursor *c, uint32_t n, uint32_t np, 
     double sum = 0;
     for (uint32_t i = 0; i < n; i++) cum[i] = sum += c[i].bound;
     if (np >= n) return 0; /* nothing selects a document */
+    doc_lens lens = {s, NULL, 0};
     uint32_t first = np; /* terms [0, first) are non-essential */
     while (first < n && cum[first] <= topk_threshold(h)) first++;
     while (first < n) {
@@ -190,7 +192,7 @@ static int eval_or(segment *s, uint32_t si, cursor *c, uint32_t n, uint32_t np, 
         int skip = excluded_at(x, nx, d, &rc);
         if (rc) return rc;
         uint32_t len = 0;
-        if (!skip && (rc = doc_length(s, d, &len, err))) return rc;
+        if (!skip && (rc = doc_length(&lens, d, &len, err))) return rc;
         double score = 0;
         for (uint32_t i = first; i < n; i++) {
             if (c[i].pc.doc != d) continue;

@@ -30,6 +30,34 @@ typedef struct rank_ctx {
 
 void rank_ctx_init(rank_ctx *rx, const lode_index *ix);
 
+/* The lengths of the documents a ranker scores in one segment. The first
+ * DOC_LENS_TABLE_AFTER come one checked view each, so that a query scoring
+ * a handful of documents in a freshly opened index checks a handful of
+ * pages. After that the ranker takes the whole DOCLENS table at once (one
+ * page a 512 documents, most of which it would touch anyway) and reads it
+ * directly: a checked view per document was a quarter of the instructions
+ * of a query of frequent words. */
+#define DOC_LENS_TABLE_AFTER 64
+typedef struct doc_lens {
+    segment *seg;
+    const uint8_t *table; /* segment_doc_lengths_table's, once taken */
+    uint32_t reads;
+} doc_lens;
+
+static inline int doc_lens_get(doc_lens *l, uint32_t doc, uint32_t *len, uint32_t *title_len, lode_error *err) {
+    if (!l->table && l->reads < DOC_LENS_TABLE_AFTER && ++l->reads == DOC_LENS_TABLE_AFTER) {
+        int rc = segment_doc_lengths_table(l->seg, &l->table, err);
+        if (rc) return rc;
+    }
+    if (l->table && doc < l->seg->doc_count) {
+        const uint8_t *p = l->table + (size_t)doc * DOCLEN_RECORD_SIZE;
+        *len = load_u32(p);
+        *title_len = load_u32(p + 4);
+        return 0;
+    }
+    return segment_doc_lengths(l->seg, doc, len, title_len, err);
+}
+
 /* idf = ln(1 + (N - df + 0.5) / (df + 0.5)): never negative. */
 double rank_idf(const rank_ctx *rx, uint64_t df);
 

@@ -592,10 +592,10 @@ size_t segment_write_memory(const inverter *inv) {
     size_t strings = inv->terms.n > inv->words.n ? inv->terms.n : inv->words.n;
     size_t batch = (size_t)batch_bytes_for(inv->stream_bytes);
     /* the sort array; LEXICON, LEXIDX and LEXKEYS (about 12 + 0.5 + 0.5
-     * bytes a term on the bench corpus), doubled as buffers grow; the slots, and the buffers of
-     * the slots and of the caller's encoder, about two batches each at
-     * their largest (a term of DIRECT_TERM_BYTES or more is written as it
-     * is encoded) */
+     * bytes a term on the bench corpus), doubled as buffers grow; the
+     * slots, and the buffers of the slots and of the caller's encoder, about
+     * two batches each at their largest (a term of DIRECT_TERM_BYTES or more
+     * is written as it is encoded) */
     return strings * sizeof(term_sort) + (size_t)inv->terms.n * 2 * 13 + sizeof(seg_helper) +
            (PIPE_SLOTS + 1) * 4 * batch + OUT_BUF;
 }
@@ -608,9 +608,12 @@ static void put_header(uint8_t *h, const seg_out *o, uint64_t file_len) {
     store_u64(h + 16, file_len);
     store_u32(h + 24, SEG_PAGE_SIZE);
     store_u32(h + 28, SEC_MAX);
-    /* the table lists the sections in file order: PAGECRC last */
+    /* the table lists the sections in file order */
+    static const int file_order[SEC_MAX] = {
+        SEC_META,    SEC_DOCS,   SEC_DOCINFO, SEC_TEXTIDX, SEC_TEXT,    SEC_POSTINGS, SEC_LEXICON,
+        SEC_LEXIDX,  SEC_VOCAB,  SEC_VOCABIDX, SEC_LEXKEYS, SEC_DOCLENS, SEC_PAGECRC};
     for (int i = 0; i < SEC_MAX; i++) {
-        int id = i < SEC_PAGECRC - 1 ? i + 1 : i + 1 < SEC_MAX ? i + 2 : SEC_PAGECRC;
+        int id = file_order[i];
         uint8_t *e = h + SEG_HEADER_FIXED + (size_t)i * SEG_SECTION_ENTRY;
         store_u32(e, (uint32_t)id);
         store_u64(e + 8, o->sec[id].offset);

@@ -716,7 +716,7 @@ def main():
                     help="comma-separated: corpus, cranfield, debian-text (default all three)")
     ap.add_argument("--engines", default="", help="comma-separated subset of engines (default all)")
     ap.add_argument("--runs", type=int, default=3, help="index builds per engine (median reported)")
-    ap.add_argument("--big-slow-runs", type=int, default=1, help="builds of Xapian on the 1 GiB corpus")
+    ap.add_argument("--big-slow-runs", type=int, default=3, help="builds of Xapian on the 1 GiB corpus (each takes about 11 minutes)")
     ap.add_argument("--reps", type=int, default=3, help="timed passes over the query set in-process")
     ap.add_argument("--big-reps", type=int, default=3, help="the same on the 1 GiB corpus")
     ap.add_argument("--memory-check", type=int, default=64, help="also index debian-text with --memory N (0: no)")

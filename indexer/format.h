@@ -66,6 +66,15 @@ enum {
 #define TEXT_BLOCK_SIZE 16384
 #define TEXTIDX_ENTRY 12 /* u64 offset in TEXT, u32 compressed length */
 
+/* The zlib level the writer uses for the stored text (readers accept any).
+ * On the 149 MB bench corpus in 16 KiB blocks: level 6 (zlib's default)
+ * 2.953:1 in 2.96 s of CPU, level 5 2.942:1 in 2.51 s, level 4 2.884:1 in
+ * 1.96 s, level 3 (no lazy matching) 2.760:1 in 1.72 s. Compressing is done
+ * on its own thread, and at level 5 that thread was the slower of the two:
+ * level 4 takes 0.35 s off the 3.3 s build for 0.9% more index
+ * (bench/RESULTS.md). bench/build_floor.c times it alone. */
+#define TEXT_ZLIB_LEVEL 4
+
 /* Postings are coded in blocks of this many documents. */
 #define POSTINGS_BLOCK 128
 #define SKIP_ENTRY 24 /* u32 last_doc, doc_end, pos_end, max_tf, max_title_tf, min_len */

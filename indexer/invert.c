@@ -134,13 +134,7 @@ int64_t strtab_intern_hashed(strtab *t, const char *str, uint32_t len, uint64_t 
 /* Stored text                                                               */
 /* ------------------------------------------------------------------------ */
 
-/* zlib level of the stored text. On the 149 MB bench corpus in 16 KiB
- * blocks: level 6 (zlib's default) 2.953:1 in 2.96 s of CPU, level 5
- * 2.942:1 in 2.51 s, level 4 2.884:1 in 1.96 s, level 3 (no lazy
- * matching) 2.760:1 in 1.72 s. Compressing is done on its own thread, and
- * at level 5 that thread was the slower of the two: level 4 takes 0.35 s
- * off the 3.3 s build for 0.9% more index (bench/RESULTS.md). */
-#define TEXT_ZLIB_LEVEL 4
+/* TEXT_ZLIB_LEVEL (format.h) is the writer's zlib level. */
 
 /* Raw blocks in flight: the one being filled plus up to PACK_SLOTS - 1
  * waiting or being compressed (bounded memory: a few times 16 KiB). */

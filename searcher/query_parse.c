@@ -1166,10 +1166,12 @@ int query_parse(qnode **out, const char *query, size_t len, int strict, int all_
 
 static void fmt_str(lode_buf *b, const char *s) { buf_append(b, s, strlen(s)); }
 
-/* A glob is quoted only when it must be: when it holds whitespace or ')'.
+/* A glob is quoted only when it must be: when it holds whitespace or ')',
+ * or starts with '(' (unquoted, path:( reads as a group and is refused).
  * Such a glob was quoted when typed, so it holds no quote. */
 static int glob_needs_quotes(const qnode *n) {
     const unsigned char *s = (const unsigned char *)n->text;
+    if (n->text_len && s[0] == '(') return 1;
     for (size_t i = 0; i < n->text_len; i += char_len(s, i, n->text_len))
         if (s[i] == ')' || space_len(s, i, n->text_len)) return 1;
     return 0;

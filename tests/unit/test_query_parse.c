@@ -299,6 +299,9 @@ TEST(path_field_takes_a_glob) {
     TREE("(a path:x)", "(a path:x)");
     TREE("path:\"my notes/*.txt\"", "path:\"my notes/*.txt\"");
     TREE("path:\"*.md\"", "path:*.md");
+    /* a glob starting with '(' stays quoted: unquoted it would read as a group */
+    TREE("path:\"(ys/t\"", "path:\"(ys/t\"");
+    test_failures += round_trips("path:\"(ys/t\"");
     TREE("path:a\"b(c", "path:a\"b(c");
     TREE("-path:*.log a", "(-path:*.log a)");
     TREE("title:(a path:x)", "(title:a path:x)");

@@ -79,12 +79,12 @@ def build_tools(build, work):
     os.makedirs(b, exist_ok=True)
     for name in ("lode-index", "lode-search", "liblode.a"):
         shutil.copy2(os.path.join(build, name), os.path.join(b, name))
-    sh(["cc", "-O2", "-std=c11", "-I", os.path.join(source_of(build), "include"), os.path.join(HERE, "lode_driver.c"),
-        os.path.join(b, "liblode.a"), "-lutf8proc", "-lstemmer", "-lz", "-lm", "-pthread", "-o", os.path.join(b, "lode_driver")])
     src = source_of(build)
+    link = [os.path.join(b, "liblode.a"), "-lutf8proc", "-lstemmer", "-lz", "-lm", "-pthread"]
+    sh(["cc", "-O2", "-std=c11", "-I", os.path.join(src, "include"), os.path.join(HERE, "lode_driver.c")] + link +
+       ["-o", os.path.join(b, "lode_driver")])
     sh(["cc", "-O2", "-std=c11", "-D_POSIX_C_SOURCE=200809L", "-I", os.path.join(src, "include"), "-I",
-        os.path.join(src, "indexer"), os.path.join(HERE, "build_floor.c"), os.path.join(b, "liblode.a"),
-        "-lutf8proc", "-lstemmer", "-lz", "-lm", "-pthread", "-o", os.path.join(b, "build_floor")])
+        os.path.join(src, "indexer"), os.path.join(HERE, "build_floor.c")] + link + ["-o", os.path.join(b, "build_floor")])
     if shutil.which("g++") and os.path.exists("/usr/include/CLucene.h"):
         sh(["g++", "-O2", "-std=c++17", "-I/usr/lib/x86_64-linux-gnu", os.path.join(HERE, "clucene_driver.cpp"),
             "-o", os.path.join(b, "clucene_driver"), "-lclucene-core", "-lclucene-shared",
@@ -303,16 +303,25 @@ class PyEngine(Engine):
                 for mode, label in self.queries]
 
 
+def walk_order(folder):
+    """The regular files under `folder` in lode-index's order: each folder's
+    entries sorted bytewise, files and folders together, a folder's files
+    visited where its name sorts (indexer/sources.c)."""
+    for name in sorted(os.listdir(folder), key=os.fsencode):
+        path = os.path.join(folder, name)
+        if os.path.isdir(path) and not os.path.islink(path):
+            yield from walk_order(path)
+        elif os.path.isfile(path):
+            yield path
+
+
 def file_list(work, corpus):
-    """A file naming every file of the corpus, one a line, in walk order."""
+    """A file naming every file of the corpus, one a line, in lode-index's
+    order, so that build_floor reads what lode-index reads in its order."""
     lst = os.path.join(work, "filelist-%s" % os.path.basename(corpus))
     if not os.path.exists(lst):
-        paths = []
-        for top, dirs, names in os.walk(corpus):
-            dirs.sort()
-            paths += [os.path.join(top, n) for n in sorted(names)]
         with open(lst, "w") as f:
-            f.write("\n".join(paths) + "\n")
+            f.write("\n".join(walk_order(corpus)) + "\n")
     return lst
 
 
